@@ -1,0 +1,291 @@
+"""`python -m controller`: start, inspect and stop a testbed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from controller import testbed
+from controller.errors import ControllerError, UsageError
+from controller.plan import TestbedSettings
+from controller.rundir import resolve, runs_root
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A network-emulation testbed for decentralized learning (HEAL and "
+    "baselines). Start nodes with `up`, watch them with `status`, stop them "
+    "with `down`. Exit codes: 0 ok, 1 failed, 2 bad input, 3 no testbed, "
+    "4 conflict (ports or name in use).",
+)
+out = Console()
+err = Console(stderr=True)
+
+RunDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--run-dir",
+        help="Testbed run directory (default: runs/current, set by the last `up`).",
+    ),
+]
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set c=10")
+        values[key.strip().replace("-", "_")] = value.strip()
+    return values
+
+
+@app.command()
+def up(
+    nodes: Annotated[
+        int, typer.Option("--nodes", "-n", help="Number of nodes (>= 2).")
+    ],
+    backend: Annotated[str, typer.Option(help="Where nodes run: process.")] = "process",
+    name: Annotated[
+        str | None, typer.Option(help="Testbed name (run directory under runs/).")
+    ] = None,
+    dataset: Annotated[str, typer.Option(help="mnist5k or digits.")] = "mnist5k",
+    partition: Annotated[str, typer.Option(help="iid or dirichlet.")] = "iid",
+    alpha: Annotated[float, typer.Option(help="Dirichlet concentration.")] = 0.5,
+    seed: Annotated[int, typer.Option(help="Seed for data, overlay, training.")] = 0,
+    model: Annotated[str, typer.Option(help="mlp or lenet5.")] = "mlp",
+    c: Annotated[int | None, typer.Option("--c", help="Elevator cache size.")] = None,
+    h: Annotated[int | None, typer.Option("--h", help="Hub slots.")] = None,
+    s: Annotated[
+        int | None, typer.Option("--s", help="Hubs a client pushes to.")
+    ] = None,
+    cycle_period: Annotated[
+        float | None, typer.Option(help="Minimum learning cycle, seconds.")
+    ] = None,
+    overlay_period: Annotated[
+        float | None, typer.Option(help="Elevator cycle, seconds.")
+    ] = None,
+    delta: Annotated[float | None, typer.Option(help="Hub window, seconds.")] = None,
+    local_steps: Annotated[int | None, typer.Option(help="Steps per cycle.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Any node setting, KEY=VALUE (repeatable)."),
+    ] = None,
+    base_port: Annotated[
+        int, typer.Option(help="First port; node i uses base+2i and base+2i+1.")
+    ] = 47000,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for every node to be healthy.")
+    ] = 90.0,
+) -> None:
+    """Start a testbed of NODES nodes and wait until every one answers."""
+    node: dict[str, Any] = {"model": model}
+    shortcuts = {
+        "c": c,
+        "h": h,
+        "s": s,
+        "cycle_period_s": cycle_period,
+        "overlay_period_s": overlay_period,
+        "delta_s": delta,
+        "local_steps": local_steps,
+        "lr": lr,
+    }
+    node.update({k: v for k, v in shortcuts.items() if v is not None})
+    node.update(_parse_sets(sets or []))
+    try:
+        settings = TestbedSettings(
+            nodes=nodes,
+            dataset=dataset,
+            partition=partition,
+            alpha=alpha,
+            seed=seed,
+            base_port=base_port,
+            node=node,
+        )
+    except ValidationError as exc:
+        raise UsageError(_flag_errors(exc)) from exc
+    chosen = testbed.backend_named(backend)
+    run = testbed.default_run_dir(runs_root(), name)
+
+    started = time.monotonic()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.elapsed:>5.1f}s"),
+        console=err,
+        transient=False,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(f"nodes {what}", total=total)
+            progress.update(tasks[what], completed=done)
+
+        views = testbed.up(
+            settings,
+            chosen,
+            run,
+            timeout=timeout,
+            on_phase=lambda msg: err.print(f"[dim]{msg}[/]"),
+            on_progress=on_progress,
+        )
+    out.print(
+        f"testbed [bold]{run.name}[/] up: {len(views)} nodes healthy on the "
+        f"{chosen.name} backend in {time.monotonic() - started:.1f} s "
+        f"(run dir {run.path})"
+    )
+    out.print(
+        "next: `controller status`, `controller wait --accuracy 0.85`, "
+        "`controller down`"
+    )
+
+
+def _flag_errors(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"]]
+        flag = f"--{loc[-1].replace('_', '-')}" if loc else "settings"
+        parts.append(f"{flag}: {e['msg']}")
+    return "; ".join(parts)
+
+
+@app.command()
+def status(
+    run_dir: RunDirOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per node.")
+    ] = False,
+) -> None:
+    """Show every node: role, cycle, accuracy, peers, hub list agreement."""
+    run = resolve(run_dir)
+    views = testbed.collect(run)
+    if as_json:
+        out.print_json(json.dumps([v.as_json() for v in views]))
+        return
+    table = Table(title=f"testbed {run.name}")
+    for column in (
+        "node",
+        "alive",
+        "role",
+        "cycle",
+        "accuracy",
+        "peers",
+        "hubs",
+        "agree",
+        "mem MiB",
+    ):
+        table.add_column(column, justify="right")
+    for v in views:
+        table.add_row(
+            str(v.id),
+            "yes" if v.alive else f"[red]exit {v.exit_code}[/]",
+            v.role or "-",
+            _fmt(v.cycle),
+            _fmt(v.accuracy, "{:.3f}"),
+            _fmt(v.peers),
+            ",".join(map(str, v.hubs)) or "-",
+            "yes" if v.hubs_agree else "no",
+            _fmt(v.memory_mib, "{:.0f}"),
+        )
+    out.print(table)
+    out.print(_summary(views))
+
+
+def _fmt(value: object, pattern: str = "{}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _summary(views: list[testbed.NodeView]) -> str:
+    alive = [v for v in views if v.alive]
+    accs = [v.accuracy for v in alive if v.accuracy is not None]
+    mean = sum(accs) / len(accs) if accs else float("nan")
+    return (
+        f"{len(alive)}/{len(views)} alive, mean accuracy {mean:.3f}, hubs "
+        f"{testbed.majority_hubs(views)} agreed by {testbed.agreement(views):.0%}"
+    )
+
+
+@app.command()
+def wait(
+    accuracy: Annotated[float, typer.Option(help="Target mean test accuracy.")] = 0.85,
+    agreement: Annotated[float, typer.Option(help="Target hub agreement.")] = 0.0,
+    timeout: Annotated[float, typer.Option(help="Give up after seconds.")] = 600.0,
+    run_dir: RunDirOpt = None,
+) -> None:
+    """Wait until the mean accuracy (and hub agreement) reach a target."""
+    run = resolve(run_dir)
+    started = time.monotonic()
+    while True:
+        views = testbed.collect(run)
+        elapsed = time.monotonic() - started
+        err.print(f"[{elapsed:6.1f}s] {_summary(views)}")
+        accs = [v.accuracy for v in views if v.alive and v.accuracy is not None]
+        mean = sum(accs) / len(accs) if accs else 0.0
+        if mean >= accuracy and testbed.agreement(views) >= agreement:
+            out.print(f"reached mean accuracy {mean:.3f} in {elapsed:.1f} s")
+            return
+        if elapsed > timeout:
+            err.print(f"timed out after {timeout:.0f} s")
+            raise typer.Exit(1)
+        time.sleep(5)
+
+
+@app.command()
+def down(
+    run_dir: RunDirOpt = None,
+    timeout: Annotated[float, typer.Option(help="Grace before SIGKILL.")] = 10.0,
+) -> None:
+    """Stop every node of the testbed and leave nothing running."""
+    run = resolve(run_dir)
+    leftovers = testbed.down(run, timeout)
+    if leftovers:
+        err.print("[red]could not stop:[/] " + ", ".join(leftovers))
+        raise typer.Exit(1)
+    out.print(f"testbed {run.name} is down")
+
+
+@app.command()
+def logs(
+    node: Annotated[int, typer.Argument(help="Node id.")],
+    tail: Annotated[int, typer.Option(help="Lines from the end (0: all).")] = 50,
+    run_dir: RunDirOpt = None,
+) -> None:
+    """Print a node's log."""
+    run = resolve(run_dir)
+    state = run.load()
+    if not 0 <= node < len(state.nodes):
+        raise UsageError(
+            f"NODE {node}: this testbed has nodes 0-{len(state.nodes) - 1}"
+        )
+    lines = testbed.backend_named(state.backend).log_lines(run, state, node)
+    for line in lines[-tail:] if tail else lines:
+        out.print(line, markup=False, highlight=False)
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app(standalone_mode=False)
+    except ControllerError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,95 @@
+"""From `up`'s settings to one NodeConfig per node: ids, ports, bootstrap peers."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from controller.errors import UsageError
+from node.config import NodeConfig
+
+
+class TestbedSettings(BaseModel):
+    """What `up` was asked for. Node-level settings go to every node."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    nodes: int = Field(ge=2, le=1000)
+    dataset: str = "mnist5k"
+    partition: str = "iid"
+    alpha: float = Field(0.5, gt=0)
+    seed: int = 0
+    host: str = "127.0.0.1"
+    base_port: int = Field(47000, ge=1024, le=65000)
+    node: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ports_fit(self) -> TestbedSettings:
+        top = self.base_port + 2 * self.nodes
+        if top > 65535:
+            raise ValueError(
+                f"--base-port {self.base_port} leaves no room for {self.nodes} nodes "
+                f"(needs ports up to {top}); choose one below {65535 - 2 * self.nodes}"
+            )
+        return self
+
+
+def ports(settings: TestbedSettings, node_id: int) -> tuple[int, int]:
+    """(gRPC port, metrics port) of a node on the process backend."""
+    grpc_port = settings.base_port + 2 * node_id
+    return grpc_port, grpc_port + 1
+
+
+def bootstrap_peers(n: int, c: int, seed: int) -> list[list[int]]:
+    """c random other nodes for each node (all others when n - 1 <= c)."""
+    rng = random.Random(seed)
+    peers = []
+    for me in range(n):
+        others = [i for i in range(n) if i != me]
+        peers.append(sorted(rng.sample(others, min(c, len(others)))))
+    return peers
+
+
+def node_configs(
+    settings: TestbedSettings,
+    *,
+    addresses: list[str],
+    data_dir: Path,
+    token_file: Path | None,
+    bind: list[tuple[str, int, int]],
+) -> list[NodeConfig]:
+    """One config per node. bind[i] = (bind host, gRPC port, metrics port)."""
+    n = settings.nodes
+    c = int(settings.node.get("c", NodeConfig.model_fields["c"].default))
+    peers = bootstrap_peers(n, c, settings.seed)
+    configs = []
+    for i in range(n):
+        host, port, metrics_port = bind[i]
+        data = {
+            **settings.node,
+            "node_id": i,
+            "bind_host": host,
+            "port": port,
+            "advertise": addresses[i],
+            "metrics_port": metrics_port,
+            "token_file": token_file,
+            "data_dir": data_dir,
+            "seed": settings.seed,
+            "peers": [{"id": p, "address": addresses[p]} for p in peers[i]],
+        }
+        try:
+            configs.append(NodeConfig.model_validate(data))
+        except ValidationError as exc:
+            raise UsageError(_describe(exc)) from exc
+    return configs
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "node settings"
+        parts.append(f"node setting {field!r}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,127 @@
+"""The run directory: everything `status`, `logs` and `down` need, written by
+`up`, so that they work from another shell and after the controller died.
+
+    runs/<name>/state.json      TestbedState
+    runs/<name>/token           control token (mode 0600)
+    runs/<name>/data/           shards, test split, meta.json
+    runs/<name>/nodes/<id>/     config.json, node.log, pid, exit
+    runs/current                symlink to the newest run
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from controller.errors import NoTestbedError
+
+RUNS_ROOT_ENV = "HEAL_RUNS"
+CURRENT = "current"
+
+
+class NodeRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    address: str  # host:port of its gRPC server, as the controller reaches it
+    metrics: str  # host:port of its Prometheus endpoint
+    pid: int | None = None
+    pid_started: float | None = None  # process create time, guards pid reuse
+    container: str | None = None
+
+
+class TestbedState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    backend: Literal["process", "docker"]
+    created: float
+    settings: dict[str, object]  # what `up` was asked for
+    nodes: list[NodeRecord]
+    launcher_pid: int | None = None
+    launcher_started: float | None = None
+    phase: Literal["starting", "up", "failed", "down"] = "starting"
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get(RUNS_ROOT_ENV, "runs"))
+
+
+class RunDir:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    state_file = property(lambda self: self.path / "state.json")
+    token_file = property(lambda self: self.path / "token")
+    data_dir = property(lambda self: self.path / "data")
+
+    def node_dir(self, node_id: int) -> Path:
+        return self.path / "nodes" / f"{node_id:03d}"
+
+    def node_log(self, node_id: int) -> Path:
+        return self.node_dir(node_id) / "node.log"
+
+    def exit_file(self, node_id: int) -> Path:
+        return self.node_dir(node_id) / "exit"
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "nodes").mkdir(exist_ok=True)
+        current = self.path.parent / CURRENT
+        if current.is_symlink() or current.exists():
+            current.unlink()
+        current.symlink_to(self.path.name)
+
+    def new_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        fd = os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token + "\n")
+        return token
+
+    def token(self) -> str:
+        return self.token_file.read_text().strip()
+
+    def save(self, state: TestbedState) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(state.model_dump_json(indent=2) + "\n")
+        tmp.replace(self.state_file)
+
+    def load(self) -> TestbedState:
+        try:
+            return TestbedState.model_validate_json(self.state_file.read_text())
+        except FileNotFoundError as exc:
+            raise NoTestbedError(
+                f"no testbed state in {self.path} (state.json missing); "
+                "start one with `controller up`"
+            ) from exc
+
+    def exit_status(self, node_id: int) -> dict[str, object] | None:
+        try:
+            return dict(json.loads(self.exit_file(node_id).read_text()))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+
+def resolve(run_dir: Path | None) -> RunDir:
+    """The run directory a command acts on: the given one, else runs/current."""
+    if run_dir is not None:
+        if not run_dir.is_dir():
+            raise NoTestbedError(f"--run-dir {run_dir}: no such directory")
+        return RunDir(run_dir)
+    current = runs_root() / CURRENT
+    if not current.exists():
+        raise NoTestbedError(
+            f"no current testbed ({current} does not exist); start one with "
+            "`controller up` or name one with --run-dir"
+        )
+    return RunDir(current.resolve())

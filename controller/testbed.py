@@ -1,0 +1,236 @@
+"""up, status, down: the testbed's life cycle, whatever backend runs it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from controller.backends.base import Backend, Liveness
+from controller.control import Reply, status_all
+from controller.datasets import DatasetError, prepare_run_data
+from controller.errors import ConflictError, StartError, UsageError
+from controller.plan import TestbedSettings, node_configs
+from controller.rundir import NodeRecord, RunDir, TestbedState
+
+log = logging.getLogger("controller")
+
+
+def backend_named(name: str) -> Backend:
+    if name == "process":
+        from controller.backends.process import ProcessBackend
+
+        return ProcessBackend()
+    raise UsageError(f"--backend {name!r}: not available; valid: process")
+
+
+@dataclass
+class NodeView:
+    """What `status` shows for one node."""
+
+    id: int
+    alive: bool
+    healthy: bool
+    role: str | None
+    cycle: int | None
+    overlay_cycle: int | None
+    accuracy: float | None
+    loss: float | None
+    hubs: list[int]
+    peers: int | None
+    exit_code: int | None
+    memory_mib: float | None
+    error: str | None
+    hubs_agree: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def views(
+    state: TestbedState, replies: dict[int, Reply], live: dict[int, Liveness]
+) -> list[NodeView]:
+    result = []
+    for record in state.nodes:
+        reply, alive = replies.get(record.id), live[record.id]
+        status = reply.status if reply else None
+        result.append(
+            NodeView(
+                id=record.id,
+                alive=alive.alive,
+                healthy=status is not None,
+                role=status.role if status else None,
+                cycle=status.cycle if status else None,
+                overlay_cycle=status.overlay_cycle if status else None,
+                accuracy=status.accuracy if status and status.accuracy >= 0 else None,
+                loss=status.loss if status and status.loss >= 0 else None,
+                hubs=sorted(status.hubs) if status else [],
+                peers=len(status.cache) if status else None,
+                exit_code=alive.exit_code,
+                memory_mib=alive.memory_mib,
+                error=None if status or not alive.alive or not reply else reply.error,
+            )
+        )
+    agreed = majority_hubs(result)
+    for view in result:
+        view.hubs_agree = bool(agreed) and view.hubs == agreed
+    return result
+
+
+def majority_hubs(nodes: list[NodeView]) -> list[int]:
+    """The most common hub list among nodes that answered."""
+    lists = Counter(tuple(v.hubs) for v in nodes if v.healthy and v.hubs)
+    return list(lists.most_common(1)[0][0]) if lists else []
+
+
+def agreement(nodes: list[NodeView]) -> float:
+    """Share of live nodes whose hub list equals the most common one."""
+    live = [v for v in nodes if v.alive]
+    return sum(v.hubs_agree for v in live) / len(live) if live else 0.0
+
+
+def collect(run: RunDir, backend: Backend | None = None) -> list[NodeView]:
+    state = run.load()
+    backend = backend or backend_named(state.backend)
+    live = backend.liveness(run, state)
+    addresses = {r.id: r.address for r in state.nodes if live[r.id].alive}
+    replies = status_all(addresses, run.token()) if addresses else {}
+    return views(state, replies, live)
+
+
+def up(
+    settings: TestbedSettings,
+    backend: Backend,
+    run: RunDir,
+    *,
+    timeout: float,
+    on_phase: Callable[[str], None],
+    on_progress: Callable[[str, int, int], None],
+) -> list[NodeView]:
+    """Prepare data, start every node and wait until all answer. On any
+    failure everything started is stopped again and StartError raised."""
+    if run.state_file.exists() and run.load().phase in ("starting", "up"):
+        raise ConflictError(
+            f"a testbed is already up in {run.path}; run `controller down` "
+            "first or choose another --name"
+        )
+    placements = backend.place(settings, run)
+    run.create()
+    run.new_token()
+
+    on_phase(f"preparing {settings.dataset} shards for {settings.nodes} nodes")
+    try:
+        prepare_run_data(
+            run.data_dir,
+            dataset=settings.dataset,
+            n_nodes=settings.nodes,
+            partition=settings.partition,  # type: ignore[arg-type]
+            alpha=settings.alpha,
+            seed=settings.seed,
+        )
+    except DatasetError as exc:
+        raise UsageError(str(exc)) from exc
+    configs = node_configs(
+        settings,
+        addresses=[p.address for p in placements],
+        data_dir=run.data_dir.resolve(),
+        token_file=run.token_file.resolve(),
+        bind=[(p.bind_host, p.port, p.metrics_port) for p in placements],
+    )
+
+    state = TestbedState(
+        name=run.name,
+        backend=backend.name,  # type: ignore[arg-type]
+        created=time.time(),
+        settings=settings.model_dump(mode="json"),
+        nodes=[
+            NodeRecord(id=i, address=p.address, metrics=p.metrics)
+            for i, p in enumerate(placements)
+        ],
+    )
+    run.save(state)
+    try:
+        started = 0
+
+        def one_started(k: int) -> None:
+            nonlocal started
+            started += k
+            on_progress("started", started, settings.nodes)
+
+        backend.start(run, state, configs, one_started)
+        nodes = _wait_healthy(run, state, backend, timeout, on_progress)
+    except BaseException:
+        state.phase = "failed"
+        run.save(state)
+        leftovers = backend.stop(run, state, timeout=10)
+        if leftovers:
+            log.error("could not stop: %s", ", ".join(leftovers))
+        raise
+    state.phase = "up"
+    run.save(state)
+    return nodes
+
+
+def _wait_healthy(
+    run: RunDir,
+    state: TestbedState,
+    backend: Backend,
+    timeout: float,
+    on_progress: Callable[[str, int, int], None],
+) -> list[NodeView]:
+    deadline = time.monotonic() + timeout
+    token = run.token()
+    n = len(state.nodes)
+    while True:
+        live = backend.liveness(run, state)
+        dead = [i for i, x in live.items() if not x.alive]
+        if dead:
+            raise StartError(_describe_dead(run, state, backend, dead, live))
+        replies = status_all({r.id: r.address for r in state.nodes}, token, 1.0)
+        nodes = views(state, replies, live)
+        healthy = sum(v.healthy for v in nodes)
+        on_progress("healthy", healthy, n)
+        if healthy == n:
+            return nodes
+        if time.monotonic() > deadline:
+            sick = [v for v in nodes if not v.healthy]
+            detail = "; ".join(f"node {v.id}: {v.error}" for v in sick[:5])
+            raise StartError(
+                f"{len(sick)} of {n} nodes not healthy after {timeout:.0f} s "
+                f"({detail}); raise --timeout or see `controller logs NODE`"
+            )
+        time.sleep(0.5)
+
+
+def _describe_dead(
+    run: RunDir,
+    state: TestbedState,
+    backend: Backend,
+    dead: list[int],
+    live: dict[int, Liveness],
+) -> str:
+    first = dead[0]
+    tail = "\n    ".join(backend.log_lines(run, state, first)[-8:]) or "(empty log)"
+    return (
+        f"{len(dead)} node(s) died at start ({', '.join(map(str, dead[:10]))}); "
+        f"node {first} exited with code {live[first].exit_code}. Its last log "
+        f"lines:\n    {tail}"
+    )
+
+
+def down(run: RunDir, timeout: float = 10.0) -> list[str]:
+    state = run.load()
+    backend = backend_named(state.backend)
+    leftovers = backend.stop(run, state, timeout)
+    state.phase = "down" if not leftovers else state.phase
+    run.save(state)
+    return leftovers
+
+
+def default_run_dir(root: Path, name: str | None) -> RunDir:
+    if name is None:
+        name = time.strftime("tb-%Y%m%d-%H%M%S")
+    return RunDir((root / name).resolve())

@@ -1,0 +1,212 @@
+"""Elevator: the self-organizing overlay in which h hubs emerge.
+
+Each overlay cycle a node asks its cache for their caches, ranks the 2-hop
+neighbourhood by how often each node appears, keeps the h most frequent as
+the first cache slots (the hubs) and fills the rest from a random sample of
+the preferred nodes' backward lists. Peers that do not answer are dropped and
+kept out for `dead_memory_cycles` cycles, so stale answers cannot bring them
+back at once; this is the overlay's only failure detector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from node.config import NodeConfig
+from node.metrics import NodeMetrics
+from node.pacing import every
+from node.transport import PeerUnavailable, Transport
+from protos import heal_pb2
+
+log = logging.getLogger("node.elevator")
+
+
+def rank(appearances: Iterable[int], exclude: set[int]) -> list[int]:
+    """Node ids by how often they appear, most frequent first; ties: smallest id."""
+    counts = Counter(i for i in appearances if i not in exclude)
+    return sorted(counts, key=lambda i: (-counts[i], i))
+
+
+def compose_cache(
+    preferred: list[int], sample: list[int], c: int, h: int, ranking: list[int]
+) -> list[int]:
+    """First h preferred, then c - h from the backward sample, topped up from
+    the ranking when short. preferred and ranking must exclude self."""
+    cache = list(preferred[:h])
+    chosen = set(cache)
+    for source in (sample, preferred[h:], ranking):
+        for peer in source:
+            if len(cache) >= c:
+                return cache
+            if peer not in chosen:
+                cache.append(peer)
+                chosen.add(peer)
+    return cache
+
+
+class Elevator:
+    def __init__(
+        self,
+        config: NodeConfig,
+        transport: Transport,
+        metrics: NodeMetrics,
+        rng: random.Random,
+    ) -> None:
+        self.cfg = config
+        self.me = config.node_id
+        self._transport = transport
+        self._metrics = metrics
+        self._rng = rng
+        self.addresses: dict[int, str] = {p.id: p.address for p in config.peers}
+        self._bootstrap = [p.id for p in config.peers][: config.c]
+        self.cache: list[int] = list(self._bootstrap)
+        self.backward: dict[int, float] = {}  # asker id -> monotonic time seen
+        self.hubs: list[int] = []
+        self.cycle = 0
+        self._dead: dict[int, int] = {}  # id -> cycle until which it stays out
+        self.changed = asyncio.Event()  # set whenever the hub list changes
+
+    @property
+    def is_hub(self) -> bool:
+        return self.me in self.hubs
+
+    def peer_ref(self, node_id: int) -> heal_pb2.PeerRef:
+        return heal_pb2.PeerRef(id=node_id, address=self.addresses[node_id])
+
+    def self_ref(self) -> heal_pb2.PeerRef:
+        return heal_pb2.PeerRef(id=self.me, address=self.cfg.address)
+
+    def learn(self, refs: Iterable[heal_pb2.PeerRef]) -> list[int]:
+        ids = []
+        for ref in refs:
+            if ref.id != self.me and ref.address:
+                self.addresses[ref.id] = ref.address
+            ids.append(ref.id)
+        return ids
+
+    def mark_dead(self, node_id: int) -> None:
+        self._dead[node_id] = self.cycle + self.cfg.dead_memory_cycles
+        if node_id in self.cache:
+            self.cache.remove(node_id)
+        self.backward.pop(node_id, None)
+
+    # Answering
+
+    def answer_cache(self, asker: heal_pb2.PeerRef) -> list[heal_pb2.PeerRef]:
+        self.learn([asker])
+        self.backward[asker.id] = time.monotonic()
+        self._dead.pop(asker.id, None)  # it is evidently alive
+        return [self.peer_ref(i) for i in self.cache]
+
+    def answer_backward(self, limit: int) -> list[heal_pb2.PeerRef]:
+        ids = list(self.backward)
+        self._rng.shuffle(ids)
+        return [self.peer_ref(i) for i in ids[: min(limit, self.cfg.backward_sample)]]
+
+    # The cycle
+
+    async def run(self, stop: asyncio.Event) -> None:
+        period = self.cfg.overlay_period_s
+        await every(period, stop, self.run_cycle, log, "overlay cycle")
+
+    async def run_cycle(self) -> None:
+        self.cycle += 1
+        self._forget_expired()
+        if not self.cache:
+            self.cache = [i for i in self._bootstrap if i not in self._dead]
+
+        # 1-2. Ask every cached peer for its cache; silent ones are dropped.
+        answers = await self._ask_all(self.cache, self._get_cache)
+        appearances: list[int] = []
+        for peer, ids in answers.items():
+            if ids is None:
+                self.mark_dead(peer)
+            else:
+                appearances.extend(ids)
+        dead = set(self._dead)
+        ranking = rank(appearances, dead)
+        if not ranking:
+            self._publish(self.hubs)
+            return
+
+        # 3-4. Preferred nodes, and a sample of their backward lists.
+        preferred = [i for i in ranking if i != self.me][: self.cfg.c]
+        samples = await self._ask_all(preferred, self._get_backward)
+        sample: list[int] = []
+        for peer, ids in samples.items():
+            if ids is None:
+                self.mark_dead(peer)
+            else:
+                sample.extend(ids)
+        dead = set(self._dead) | {self.me}
+        ranking = [i for i in ranking if i not in self._dead]
+        preferred = [i for i in preferred if i not in dead]
+        sample = [i for i in sample if i not in dead]
+        self._rng.shuffle(sample)
+
+        # 5. New cache; the hubs are the top h of the ranking, self included.
+        others = [i for i in ranking if i != self.me]
+        self.cache = compose_cache(preferred, sample, self.cfg.c, self.cfg.h, others)
+        self._publish(ranking[: self.cfg.h])
+
+    def _publish(self, hubs: list[int]) -> None:
+        m = self._metrics
+        was_hub = self.is_hub
+        if hubs != self.hubs:
+            self.hubs = hubs
+            self.changed.set()
+            m.set_hubs(hubs)
+        if was_hub != self.is_hub:
+            m.role_changes.inc()
+            log.info("node %d is now a %s", self.me, "hub" if self.is_hub else "client")
+        m.overlay_cycle.set(self.cycle)
+        m.is_hub.set(1 if self.is_hub else 0)
+        m.cache_size.set(len(self.cache))
+        m.backward_size.set(len(self.backward))
+
+    def _forget_expired(self) -> None:
+        self._dead = {
+            i: until for i, until in self._dead.items() if until >= self.cycle
+        }
+        horizon = time.monotonic() - 3 * self.cfg.overlay_period_s
+        self.backward = {i: t for i, t in self.backward.items() if t >= horizon}
+
+    async def _ask_all(self, peers, ask) -> dict[int, list[int] | None]:  # type: ignore[no-untyped-def]
+        peers = [p for p in peers if p in self.addresses]
+        results = await asyncio.gather(*(ask(p) for p in peers))
+        return dict(zip(peers, results, strict=True))
+
+    async def _get_cache(self, peer: int) -> list[int] | None:
+        request = heal_pb2.CacheRequest(sender=self.self_ref())
+        try:
+            reply = await self._transport.call(
+                self.addresses[peer],
+                "cache",
+                lambda s: s.GetCache,
+                request,
+                self.cfg.rpc_timeout_s,
+            )
+        except PeerUnavailable:
+            return None
+        return self.learn(reply.cache)
+
+    async def _get_backward(self, peer: int) -> list[int] | None:
+        request = heal_pb2.BackwardRequest(
+            sender=self.self_ref(), max_entries=self.cfg.backward_sample
+        )
+        try:
+            reply = await self._transport.call(
+                self.addresses[peer],
+                "backward",
+                lambda s: s.GetBackward,
+                request,
+                self.cfg.rpc_timeout_s,
+            )
+        except PeerUnavailable:
+            return None
+        return self.learn(reply.entries)

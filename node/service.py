@@ -1,0 +1,139 @@
+"""Thin gRPC servicers: decode, call the domain objects, map errors to status
+codes in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from node.codec import CodecError, encode_model
+from node.heal import HealNode
+from node.metrics import NodeMetrics
+from protos import heal_pb2, heal_pb2_grpc
+
+log = logging.getLogger("node.service")
+
+T = TypeVar("T")
+
+
+async def _guarded(context: grpc.aio.ServicerContext, work: Awaitable[T]) -> T:
+    """Run a handler body; domain errors become gRPC status codes."""
+    try:
+        return await work
+    except CodecError as exc:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    raise AssertionError("unreachable")  # abort() always raises
+
+
+class NodeService(heal_pb2_grpc.NodeServicer):
+    def __init__(self, node: HealNode, metrics: NodeMetrics) -> None:
+        self._node = node
+        self._overlay = node.overlay
+        self._metrics = metrics
+
+    def _count(self, kind: str, request: Message) -> None:
+        self._metrics.received.labels(kind).inc()
+        self._metrics.bytes_received.labels(kind).inc(request.ByteSize())
+
+    async def GetCache(self, request, context):  # type: ignore[no-untyped-def]
+        self._count("cache", request)
+        return heal_pb2.CacheReply(cache=self._overlay.answer_cache(request.sender))
+
+    async def GetBackward(self, request, context):  # type: ignore[no-untyped-def]
+        self._count("backward", request)
+        self._overlay.learn([request.sender])
+        entries = self._overlay.answer_backward(request.max_entries)
+        return heal_pb2.BackwardReply(entries=entries)
+
+    async def PushModel(self, request, context):  # type: ignore[no-untyped-def]
+        self._count("push", request)
+        reply = await _guarded(context, self._node.serve_push(request))
+        if reply.accepted:
+            self._metrics.sent.labels("global").inc()
+            self._metrics.bytes_sent.labels("global").inc(reply.ByteSize())
+        return reply
+
+    async def ExchangeAggregate(self, request, context):  # type: ignore[no-untyped-def]
+        self._count("aggregate", request)
+
+        async def take() -> heal_pb2.AggregateReply:
+            self._node.receive_aggregate(request)
+            return heal_pb2.AggregateReply(accepted=True)
+
+        return await _guarded(context, take())
+
+    async def PullModel(self, request, context):  # type: ignore[no-untyped-def]
+        self._count("pull", request)
+        learner = self._node.learner
+        model = encode_model(
+            learner.weights(),
+            learner.names,
+            samples=learner.samples,
+            cycle=self._node.cycle,
+            origin=self._node.me,
+        )
+        self._metrics.sent.labels("pull").inc()
+        return heal_pb2.PullReply(model=model)
+
+    async def Ping(self, request, context):  # type: ignore[no-untyped-def]
+        self._count("ping", request)
+        return heal_pb2.PingReply(node_id=self._node.me)
+
+
+class ControlService(heal_pb2_grpc.ControlServicer):
+    """Status and shutdown, for callers that hold the testbed token."""
+
+    def __init__(
+        self,
+        node: HealNode,
+        metrics: NodeMetrics,
+        token: str | None,
+        stop: Callable[[str], None],
+    ) -> None:
+        self._node = node
+        self._metrics = metrics
+        self._token = token
+        self._stop = stop
+        self._started = time.monotonic()
+
+    async def _authorize(self, context: grpc.aio.ServicerContext) -> None:
+        if self._token is None:
+            return
+        given = dict(context.invocation_metadata() or ()).get("authorization", "")
+        expected = f"Bearer {self._token}"
+        if not hmac.compare_digest(str(given).encode(), expected.encode()):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "bad or missing token")
+
+    async def Status(self, request, context):  # type: ignore[no-untyped-def]
+        await self._authorize(context)
+        node, overlay = self._node, self._node.overlay
+        return heal_pb2.NodeStatus(
+            id=node.me,
+            protocol=node.cfg.protocol,
+            role="hub" if overlay.is_hub else "client",
+            cycle=node.cycle,
+            overlay_cycle=overlay.cycle,
+            accuracy=node.accuracy,
+            loss=node.loss,
+            hubs=overlay.hubs,
+            cache=overlay.cache,
+            backward_size=len(overlay.backward),
+            uptime_seconds=time.monotonic() - self._started,
+            global_model_age_seconds=self._metrics.global_age_seconds(),
+            train_samples=node.learner.samples,
+            suspect_hubs=sorted(node.suspects),
+            gossip_fallback=node.gossiping,
+        )
+
+    async def Shutdown(self, request, context):  # type: ignore[no-untyped-def]
+        await self._authorize(context)
+        log.info("shutdown requested: %s", request.reason or "no reason given")
+        asyncio.get_running_loop().call_soon(self._stop, request.reason)
+        return heal_pb2.ShutdownReply()

@@ -1,0 +1,1 @@
+"""The .proto files and the Python code generated from them (`python -m protos`)."""

@@ -1,0 +1,171 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Tensor(_message.Message):
+    __slots__ = ("name", "shape", "data")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    data: bytes
+    def __init__(self, name: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class Model(_message.Message):
+    __slots__ = ("tensors", "samples", "cycle", "origin")
+    TENSORS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    tensors: _containers.RepeatedCompositeFieldContainer[Tensor]
+    samples: int
+    cycle: int
+    origin: int
+    def __init__(self, tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., samples: _Optional[int] = ..., cycle: _Optional[int] = ..., origin: _Optional[int] = ...) -> None: ...
+
+class PeerRef(_message.Message):
+    __slots__ = ("id", "address")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    address: str
+    def __init__(self, id: _Optional[int] = ..., address: _Optional[str] = ...) -> None: ...
+
+class CacheRequest(_message.Message):
+    __slots__ = ("sender",)
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    sender: PeerRef
+    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ...) -> None: ...
+
+class CacheReply(_message.Message):
+    __slots__ = ("cache",)
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    cache: _containers.RepeatedCompositeFieldContainer[PeerRef]
+    def __init__(self, cache: _Optional[_Iterable[_Union[PeerRef, _Mapping]]] = ...) -> None: ...
+
+class BackwardRequest(_message.Message):
+    __slots__ = ("sender", "max_entries")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    MAX_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    sender: PeerRef
+    max_entries: int
+    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ..., max_entries: _Optional[int] = ...) -> None: ...
+
+class BackwardReply(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[PeerRef]
+    def __init__(self, entries: _Optional[_Iterable[_Union[PeerRef, _Mapping]]] = ...) -> None: ...
+
+class PushRequest(_message.Message):
+    __slots__ = ("sender", "model")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    sender: PeerRef
+    model: Model
+    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ..., model: _Optional[_Union[Model, _Mapping]] = ...) -> None: ...
+
+class PushReply(_message.Message):
+    __slots__ = ("accepted", "global_model", "hub_id", "participants")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_MODEL_FIELD_NUMBER: _ClassVar[int]
+    HUB_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    global_model: Model
+    hub_id: int
+    participants: int
+    def __init__(self, accepted: _Optional[bool] = ..., global_model: _Optional[_Union[Model, _Mapping]] = ..., hub_id: _Optional[int] = ..., participants: _Optional[int] = ...) -> None: ...
+
+class AggregateRequest(_message.Message):
+    __slots__ = ("sender", "aggregate", "round")
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    sender: PeerRef
+    aggregate: Model
+    round: int
+    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ..., aggregate: _Optional[_Union[Model, _Mapping]] = ..., round: _Optional[int] = ...) -> None: ...
+
+class AggregateReply(_message.Message):
+    __slots__ = ("accepted",)
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    def __init__(self, accepted: _Optional[bool] = ...) -> None: ...
+
+class PullRequest(_message.Message):
+    __slots__ = ("sender",)
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    sender: PeerRef
+    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ...) -> None: ...
+
+class PullReply(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: Model
+    def __init__(self, model: _Optional[_Union[Model, _Mapping]] = ...) -> None: ...
+
+class PingRequest(_message.Message):
+    __slots__ = ("sender_id",)
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    sender_id: int
+    def __init__(self, sender_id: _Optional[int] = ...) -> None: ...
+
+class PingReply(_message.Message):
+    __slots__ = ("node_id",)
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    node_id: int
+    def __init__(self, node_id: _Optional[int] = ...) -> None: ...
+
+class StatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class NodeStatus(_message.Message):
+    __slots__ = ("id", "protocol", "role", "cycle", "overlay_cycle", "accuracy", "loss", "hubs", "cache", "backward_size", "uptime_seconds", "global_model_age_seconds", "train_samples", "suspect_hubs", "gossip_fallback")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_FIELD_NUMBER: _ClassVar[int]
+    OVERLAY_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    HUBS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    BACKWARD_SIZE_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_MODEL_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SUSPECT_HUBS_FIELD_NUMBER: _ClassVar[int]
+    GOSSIP_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    protocol: str
+    role: str
+    cycle: int
+    overlay_cycle: int
+    accuracy: float
+    loss: float
+    hubs: _containers.RepeatedScalarFieldContainer[int]
+    cache: _containers.RepeatedScalarFieldContainer[int]
+    backward_size: int
+    uptime_seconds: float
+    global_model_age_seconds: float
+    train_samples: int
+    suspect_hubs: _containers.RepeatedScalarFieldContainer[int]
+    gossip_fallback: bool
+    def __init__(self, id: _Optional[int] = ..., protocol: _Optional[str] = ..., role: _Optional[str] = ..., cycle: _Optional[int] = ..., overlay_cycle: _Optional[int] = ..., accuracy: _Optional[float] = ..., loss: _Optional[float] = ..., hubs: _Optional[_Iterable[int]] = ..., cache: _Optional[_Iterable[int]] = ..., backward_size: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., global_model_age_seconds: _Optional[float] = ..., train_samples: _Optional[int] = ..., suspect_hubs: _Optional[_Iterable[int]] = ..., gossip_fallback: _Optional[bool] = ...) -> None: ...
+
+class ShutdownRequest(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class ShutdownReply(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
