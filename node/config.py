@@ -44,6 +44,9 @@ class NodeConfig(BaseModel):
     # Elevator
     c: int = Field(20, ge=1, description="cache size")
     h: int = Field(5, ge=1, description="hub slots")
+    standby: int = Field(
+        5, ge=0, description="cache slots for the next-ranked nodes; 0 = paper"
+    )
     backward_sample: int = Field(100, ge=1)
     overlay_period_s: float = Field(2.0, gt=0)
     dead_memory_cycles: int = Field(
@@ -78,8 +81,11 @@ class NodeConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> NodeConfig:
-        if self.h >= self.c:
-            raise ValueError(f"h ({self.h}) must be smaller than c ({self.c})")
+        if self.h + self.standby >= self.c:
+            raise ValueError(
+                f"h + standby ({self.h} + {self.standby}) must be smaller than "
+                f"c ({self.c})"
+            )
         if self.s > self.h:
             raise ValueError(f"s ({self.s}) must not exceed h ({self.h})")
         if any(p.id == self.node_id for p in self.peers):

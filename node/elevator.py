@@ -26,20 +26,39 @@ from protos import heal_pb2
 log = logging.getLogger("node.elevator")
 
 
-def rank(appearances: Iterable[int], exclude: set[int]) -> list[int]:
-    """Node ids by how often they appear, most frequent first; ties: smallest id."""
-    counts = Counter(i for i in appearances if i not in exclude)
-    return sorted(counts, key=lambda i: (-counts[i], i))
+def rank(answers: Iterable[list[int]], h: int, exclude: set[int], me: int) -> list[int]:
+    """Node ids by how many answered caches hold them, most first.
+
+    Ties go to the node held in more answers' first h slots (their hubs),
+    then to the smallest id. With standby slots every cache holds the same
+    top nodes, so the hub-slot count is what keeps today's hubs ahead of
+    their standbys, the same way at every node.
+
+    A node never appears in its own answer, so a node in my cache can be
+    counted at most c - 1 times while I, asking others, can be counted c
+    times. One is taken off my own counts so that I rank myself as the
+    others rank me.
+    """
+    counts: Counter[int] = Counter()
+    votes: Counter[int] = Counter()
+    for answer in answers:
+        counts.update(i for i in answer if i not in exclude)
+        votes.update(i for i in answer[:h] if i not in exclude)
+    for counter in (counts, votes):
+        if counter.get(me):
+            counter[me] -= 1
+    return sorted(counts, key=lambda i: (-counts[i], -votes[i], i))
 
 
 def compose_cache(
-    preferred: list[int], sample: list[int], c: int, h: int, ranking: list[int]
+    preferred: list[int], sample: list[int], c: int, fixed: int, ranking: list[int]
 ) -> list[int]:
-    """First h preferred, then c - h from the backward sample, topped up from
-    the ranking when short. preferred and ranking must exclude self."""
-    cache = list(preferred[:h])
+    """The first `fixed` preferred, then the rest from the backward sample,
+    topped up from the ranking when short. preferred and ranking must
+    exclude self."""
+    cache = list(preferred[:fixed])
     chosen = set(cache)
-    for source in (sample, preferred[h:], ranking):
+    for source in (sample, preferred[fixed:], ranking):
         for peer in source:
             if len(cache) >= c:
                 return cache
@@ -122,14 +141,11 @@ class Elevator:
 
         # 1-2. Ask every cached peer for its cache; silent ones are dropped.
         answers = await self._ask_all(self.cache, self._get_cache)
-        appearances: list[int] = []
         for peer, ids in answers.items():
             if ids is None:
                 self.mark_dead(peer)
-            else:
-                appearances.extend(ids)
-        dead = set(self._dead)
-        ranking = rank(appearances, dead)
+        answered = [ids for ids in answers.values() if ids is not None]
+        ranking = rank(answered, self.cfg.h, set(self._dead), self.me)
         if not ranking:
             self._publish(self.hubs)
             return
@@ -150,8 +166,11 @@ class Elevator:
         self._rng.shuffle(sample)
 
         # 5. New cache; the hubs are the top h of the ranking, self included.
+        # The standby slots keep the next-ranked nodes in every cache too, so
+        # that all nodes already agree on who follows when hubs fail.
         others = [i for i in ranking if i != self.me]
-        self.cache = compose_cache(preferred, sample, self.cfg.c, self.cfg.h, others)
+        fixed = self.cfg.h + self.cfg.standby
+        self.cache = compose_cache(preferred, sample, self.cfg.c, fixed, others)
         self._publish(ranking[: self.cfg.h])
 
     def _publish(self, hubs: list[int]) -> None:
