@@ -1,8 +1,12 @@
-"""The controller's side of the nodes' Control service."""
+"""The controller's side of the nodes' Control service.
+
+Channels are kept open across calls (a health wait polls every node many
+times) and calls to all nodes run concurrently as futures, without threads.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import grpc
@@ -17,56 +21,55 @@ class Reply:
     error: str | None  # why there is no status
 
 
-async def _status(node_id: int, address: str, token: str, timeout: float) -> Reply:
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = heal_pb2_grpc.ControlStub(channel)
-        try:
-            status = await stub.Status(
-                heal_pb2.StatusRequest(),
-                timeout=timeout,
-                metadata=(("authorization", f"Bearer {token}"),),
+class ControlClient:
+    def __init__(self, token: str) -> None:
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self._channels: dict[str, grpc.Channel] = {}
+
+    def _stub(self, address: str) -> heal_pb2_grpc.ControlStub:
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = grpc.insecure_channel(address)
+            self._channels[address] = channel
+        return heal_pb2_grpc.ControlStub(channel)
+
+    def status(self, addresses: dict[int, str], timeout: float) -> dict[int, Reply]:
+        """Status of every node, asked concurrently; failures carry the reason."""
+        futures = {
+            i: self._stub(a).Status.future(
+                heal_pb2.StatusRequest(), timeout=timeout, metadata=self._metadata
             )
-        except grpc.aio.AioRpcError as exc:
-            return Reply(node_id, None, f"{exc.code().name}: {exc.details()}")
-    return Reply(node_id, status, None)
+            for i, a in addresses.items()
+        }
+        replies = {}
+        for i, future in futures.items():
+            try:
+                replies[i] = Reply(i, future.result(), None)
+            except grpc.RpcError as exc:
+                replies[i] = Reply(i, None, f"{exc.code().name}: {exc.details()}")
+        return replies
 
-
-async def _all(
-    addresses: dict[int, str], token: str, timeout: float
-) -> dict[int, Reply]:
-    replies = await asyncio.gather(
-        *(_status(i, a, token, timeout) for i, a in addresses.items())
-    )
-    return {r.node_id: r for r in replies}
-
-
-def status_all(
-    addresses: dict[int, str], token: str, timeout: float = 2.0
-) -> dict[int, Reply]:
-    """Status of every node, asked in parallel; unreachable nodes get an error."""
-    return asyncio.run(_all(addresses, token, timeout))
-
-
-async def _shutdown(address: str, token: str, reason: str, timeout: float) -> bool:
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = heal_pb2_grpc.ControlStub(channel)
-        try:
-            await stub.Shutdown(
+    def shutdown(self, addresses: dict[int, str], reason: str, timeout: float) -> None:
+        futures = [
+            self._stub(a).Shutdown.future(
                 heal_pb2.ShutdownRequest(reason=reason),
                 timeout=timeout,
-                metadata=(("authorization", f"Bearer {token}"),),
+                metadata=self._metadata,
             )
-        except grpc.aio.AioRpcError:
-            return False
-    return True
+            for a in addresses.values()
+        ]
+        for future in futures:
+            # A node that is already gone is as good as stopped.
+            with contextlib.suppress(grpc.RpcError):
+                future.result()
 
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+        self._channels.clear()
 
-def shutdown_all(
-    addresses: dict[int, str], token: str, reason: str, timeout: float = 2.0
-) -> dict[int, bool]:
-    async def run() -> list[bool]:
-        return await asyncio.gather(
-            *(_shutdown(a, token, reason, timeout) for a in addresses.values())
-        )
+    def __enter__(self) -> ControlClient:
+        return self
 
-    return dict(zip(addresses, asyncio.run(run()), strict=True))
+    def __exit__(self, *exc: object) -> None:
+        self.close()

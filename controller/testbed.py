@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from controller.backends.base import Backend, Liveness
-from controller.control import Reply, status_all
+from controller.control import ControlClient, Reply
 from controller.datasets import DatasetError, prepare_run_data
 from controller.errors import ConflictError, StartError, UsageError
 from controller.plan import TestbedSettings, node_configs
@@ -97,7 +97,8 @@ def collect(run: RunDir, backend: Backend | None = None) -> list[NodeView]:
     backend = backend or backend_named(state.backend)
     live = backend.liveness(run, state)
     addresses = {r.id: r.address for r in state.nodes if live[r.id].alive}
-    replies = status_all(addresses, run.token()) if addresses else {}
+    with ControlClient(run.token()) as client:
+        replies = client.status(addresses, timeout=5.0)
     return views(state, replies, live)
 
 
@@ -181,28 +182,32 @@ def _wait_healthy(
     timeout: float,
     on_progress: Callable[[str, int, int], None],
 ) -> list[NodeView]:
+    """Poll until every node has answered a Status call once."""
     deadline = time.monotonic() + timeout
-    token = run.token()
-    n = len(state.nodes)
-    while True:
-        live = backend.liveness(run, state)
-        dead = [i for i, x in live.items() if not x.alive]
-        if dead:
-            raise StartError(_describe_dead(run, state, backend, dead, live))
-        replies = status_all({r.id: r.address for r in state.nodes}, token, 1.0)
-        nodes = views(state, replies, live)
-        healthy = sum(v.healthy for v in nodes)
-        on_progress("healthy", healthy, n)
-        if healthy == n:
-            return nodes
-        if time.monotonic() > deadline:
-            sick = [v for v in nodes if not v.healthy]
-            detail = "; ".join(f"node {v.id}: {v.error}" for v in sick[:5])
-            raise StartError(
-                f"{len(sick)} of {n} nodes not healthy after {timeout:.0f} s "
-                f"({detail}); raise --timeout or see `controller logs NODE`"
-            )
-        time.sleep(0.5)
+    addresses = {r.id: r.address for r in state.nodes}
+    answered: dict[int, Reply] = {}
+    last: dict[int, Reply] = {}
+    with ControlClient(run.token()) as client:
+        while True:
+            live = backend.liveness(run, state)
+            dead = [i for i, x in live.items() if not x.alive]
+            if dead:
+                raise StartError(_describe_dead(run, state, backend, dead, live))
+            pending = {i: a for i, a in addresses.items() if i not in answered}
+            last = client.status(pending, timeout=3.0)
+            answered.update({i: r for i, r in last.items() if r.status is not None})
+            on_progress("healthy", len(answered), len(addresses))
+            if len(answered) == len(addresses):
+                return views(state, answered, live)
+            if time.monotonic() > deadline:
+                sick = [r for i, r in last.items() if i not in answered]
+                detail = "; ".join(f"node {r.node_id}: {r.error}" for r in sick[:5])
+                raise StartError(
+                    f"{len(sick)} of {len(addresses)} nodes not healthy after "
+                    f"{timeout:.0f} s ({detail}); raise --timeout or see "
+                    "`controller logs NODE`"
+                )
+            time.sleep(1.0)
 
 
 def _describe_dead(

@@ -24,14 +24,27 @@ import time
 from pathlib import Path
 
 
-def _preload() -> None:
-    # Everything a node imports, loaded once here and shared by the children.
+def _preload(model: str) -> None:
+    """Import what a node imports and run one training step, so that torch's
+    lazy initialisation happens once here instead of in every child."""
     import grpc  # noqa: F401
-    import numpy  # noqa: F401
     import prometheus_client  # noqa: F401
-    import torch  # noqa: F401
+    import torch
 
     import node.app  # noqa: F401
+    from node.models import LENET5_INPUT_SHAPE, build_model
+    from node.training import configure_torch
+
+    configure_torch()
+    net = build_model(model, LENET5_INPUT_SHAPE, 10)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    loss = torch.nn.functional.cross_entropy(
+        net(torch.zeros(2, *LENET5_INPUT_SHAPE)), torch.zeros(2, dtype=torch.long)
+    )
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        net.eval()(torch.zeros(2, *LENET5_INPUT_SHAPE))
 
 
 def _child(node_dir: Path) -> int:
@@ -75,7 +88,8 @@ def main(argv: list[str]) -> int:
             print(f"launcher: {node_dir}/config.json not found", file=sys.stderr)
             return 2
 
-    _preload()
+    first = json.loads((node_dirs[0] / "config.json").read_text())
+    _preload(first.get("model", "mlp"))
     gc.collect()
     gc.freeze()  # keep the shared heap's pages from being touched by the GC
 
