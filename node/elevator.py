@@ -15,7 +15,8 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from node.config import NodeConfig
 from node.metrics import NodeMetrics
@@ -24,6 +25,8 @@ from node.transport import PeerUnavailable, Transport
 from protos import heal_pb2
 
 log = logging.getLogger("node.elevator")
+
+T = TypeVar("T")
 
 
 def rank(answers: Iterable[list[int]], h: int, exclude: set[int], me: int) -> list[int]:
@@ -122,10 +125,21 @@ class Elevator:
         self._dead.pop(asker.id, None)  # it is evidently alive
         return [self.peer_ref(i) for i in self.cache]
 
-    def answer_backward(self, limit: int) -> list[heal_pb2.PeerRef]:
-        ids = list(self.backward)
-        self._rng.shuffle(ids)
-        return [self.peer_ref(i) for i in ids[: min(limit, self.cfg.backward_sample)]]
+    def answer_cache_request(
+        self, request: heal_pb2.CacheRequest
+    ) -> heal_pb2.CacheReply:
+        cache = self.answer_cache(request.sender)
+        backward = self.answer_backward(request.backward_max, request.sender.id)
+        return heal_pb2.CacheReply(cache=cache, backward=backward)
+
+    def answer_backward(self, limit: int, asker: int = -1) -> list[heal_pb2.PeerRef]:
+        """Up to limit random entries of the backward list, the asker left out."""
+        limit = min(limit, self.cfg.backward_sample)
+        if limit <= 0:
+            return []
+        ids = [i for i in self.backward if i != asker]
+        chosen = self._rng.sample(ids, min(limit, len(ids)))
+        return [self.peer_ref(i) for i in chosen]
 
     # The cycle
 
@@ -139,26 +153,32 @@ class Elevator:
         if not self.cache:
             self.cache = [i for i in self._bootstrap if i not in self._dead]
 
-        # 1-2. Ask every cached peer for its cache; silent ones are dropped.
-        answers = await self._ask_all(self.cache, self._get_cache)
-        for peer, ids in answers.items():
-            if ids is None:
+        # 1-2. Ask every cached peer for its cache (and a backward sample,
+        # kept for step 4); silent ones are dropped.
+        replies = await self._ask_all(self.cache, self._get_cache)
+        samples: dict[int, list[int]] = {}
+        answered: list[list[int]] = []
+        for peer, reply in replies.items():
+            if reply is None:
                 self.mark_dead(peer)
-        answered = [ids for ids in answers.values() if ids is not None]
+            else:
+                answered.append(reply[0])
+                samples[peer] = reply[1]
         ranking = rank(answered, self.cfg.h, set(self._dead), self.me)
         if not ranking:
             self._publish(self.hubs)
             return
 
-        # 3-4. Preferred nodes, and a sample of their backward lists.
+        # 3-4. Preferred nodes, and a sample of their backward lists; only
+        # preferred nodes outside the cache still need asking.
         preferred = [i for i in ranking if i != self.me][: self.cfg.c]
-        samples = await self._ask_all(preferred, self._get_backward)
-        sample: list[int] = []
-        for peer, ids in samples.items():
+        missing = [i for i in preferred if i not in samples]
+        for peer, ids in (await self._ask_all(missing, self._get_backward)).items():
             if ids is None:
                 self.mark_dead(peer)
             else:
-                sample.extend(ids)
+                samples[peer] = ids
+        sample = [i for peer in preferred for i in samples.get(peer, ())]
         dead = set(self._dead) | {self.me}
         ranking = [i for i in ranking if i not in self._dead]
         preferred = [i for i in preferred if i not in dead]
@@ -195,13 +215,23 @@ class Elevator:
         horizon = time.monotonic() - 3 * self.cfg.overlay_period_s
         self.backward = {i: t for i, t in self.backward.items() if t >= horizon}
 
-    async def _ask_all(self, peers, ask) -> dict[int, list[int] | None]:  # type: ignore[no-untyped-def]
-        peers = [p for p in peers if p in self.addresses]
-        results = await asyncio.gather(*(ask(p) for p in peers))
-        return dict(zip(peers, results, strict=True))
+    async def _ask_all(
+        self, peers: list[int], ask: Callable[[int], Awaitable[T]]
+    ) -> dict[int, T]:
+        known = [p for p in peers if p in self.addresses]
+        results = await asyncio.gather(*(ask(p) for p in known))
+        return dict(zip(known, results, strict=True))
 
-    async def _get_cache(self, peer: int) -> list[int] | None:
-        request = heal_pb2.CacheRequest(sender=self.self_ref())
+    @property
+    def _sample_per_peer(self) -> int:
+        """Backward entries to ask of each preferred node: together about
+        backward_sample, of which c - h - standby are used."""
+        return max(1, -(-self.cfg.backward_sample // self.cfg.c))
+
+    async def _get_cache(self, peer: int) -> tuple[list[int], list[int]] | None:
+        request = heal_pb2.CacheRequest(
+            sender=self.self_ref(), backward_max=self._sample_per_peer
+        )
         try:
             reply = await self._transport.call(
                 self.addresses[peer],
@@ -212,11 +242,11 @@ class Elevator:
             )
         except PeerUnavailable:
             return None
-        return self.learn(reply.cache)
+        return self.learn(reply.cache), self.learn(reply.backward)
 
     async def _get_backward(self, peer: int) -> list[int] | None:
         request = heal_pb2.BackwardRequest(
-            sender=self.self_ref(), max_entries=self.cfg.backward_sample
+            sender=self.self_ref(), max_entries=self._sample_per_peer
         )
         try:
             reply = await self._transport.call(

@@ -44,12 +44,12 @@ class NodeService(heal_pb2_grpc.NodeServicer):
 
     async def GetCache(self, request, context):  # type: ignore[no-untyped-def]
         self._count("cache", request)
-        return heal_pb2.CacheReply(cache=self._overlay.answer_cache(request.sender))
+        return self._overlay.answer_cache_request(request)
 
     async def GetBackward(self, request, context):  # type: ignore[no-untyped-def]
         self._count("backward", request)
         self._overlay.learn([request.sender])
-        entries = self._overlay.answer_backward(request.max_entries)
+        entries = self._overlay.answer_backward(request.max_entries, request.sender.id)
         return heal_pb2.BackwardReply(entries=entries)
 
     async def PushModel(self, request, context):  # type: ignore[no-untyped-def]

@@ -37,16 +37,20 @@ class PeerRef(_message.Message):
     def __init__(self, id: _Optional[int] = ..., address: _Optional[str] = ...) -> None: ...
 
 class CacheRequest(_message.Message):
-    __slots__ = ("sender",)
+    __slots__ = ("sender", "backward_max")
     SENDER_FIELD_NUMBER: _ClassVar[int]
+    BACKWARD_MAX_FIELD_NUMBER: _ClassVar[int]
     sender: PeerRef
-    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ...) -> None: ...
+    backward_max: int
+    def __init__(self, sender: _Optional[_Union[PeerRef, _Mapping]] = ..., backward_max: _Optional[int] = ...) -> None: ...
 
 class CacheReply(_message.Message):
-    __slots__ = ("cache",)
+    __slots__ = ("cache", "backward")
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    BACKWARD_FIELD_NUMBER: _ClassVar[int]
     cache: _containers.RepeatedCompositeFieldContainer[PeerRef]
-    def __init__(self, cache: _Optional[_Iterable[_Union[PeerRef, _Mapping]]] = ...) -> None: ...
+    backward: _containers.RepeatedCompositeFieldContainer[PeerRef]
+    def __init__(self, cache: _Optional[_Iterable[_Union[PeerRef, _Mapping]]] = ..., backward: _Optional[_Iterable[_Union[PeerRef, _Mapping]]] = ...) -> None: ...
 
 class BackwardRequest(_message.Message):
     __slots__ = ("sender", "max_entries")

@@ -27,10 +27,10 @@ class _Stub:
         return node
 
     async def GetCache(self, request, timeout):  # type: ignore[no-untyped-def]
-        return heal_pb2.CacheReply(cache=self._target().answer_cache(request.sender))
+        return self._target().answer_cache_request(request)
 
     async def GetBackward(self, request, timeout):  # type: ignore[no-untyped-def]
-        entries = self._target().answer_backward(request.max_entries)
+        entries = self._target().answer_backward(request.max_entries, request.sender.id)
         return heal_pb2.BackwardReply(entries=entries)
 
 
