@@ -22,6 +22,7 @@ from node.data import META_FILE, TEST_FILE, DataMeta, shard_file
 logger = logging.getLogger(__name__)
 
 DATASETS = ("mnist5k", "digits")
+INPUT_SHAPES = {"mnist5k": (1, 28, 28), "digits": (1, 8, 8)}
 Partition = Literal["iid", "dirichlet"]
 PARTITIONS: tuple[str, ...] = get_args(Partition)
 

@@ -5,27 +5,50 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from controller.datasets import INPUT_SHAPES
 from controller.errors import UsageError
-from node.config import NodeConfig
+from node.config import LENET5_INPUT_SHAPE, NodeConfig
 
 
 class TestbedSettings(BaseModel):
+    __test__ = False  # a name pytest would otherwise try to collect
+
     """What `up` was asked for. Node-level settings go to every node."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     nodes: int = Field(ge=2, le=1000)
-    dataset: str = "mnist5k"
-    partition: str = "iid"
+    dataset: Literal["mnist5k", "digits"] = "mnist5k"
+    partition: Literal["iid", "dirichlet"] = "iid"
     alpha: float = Field(0.5, gt=0)
     seed: int = 0
     host: str = "127.0.0.1"
     base_port: int = Field(47000, ge=1024, le=65000)
     node: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _node_settings_valid(self) -> TestbedSettings:
+        """Check node settings now, before anything is written or started."""
+        identity = {"node_id": 0, "port": 1, "data_dir": "."}
+        try:
+            NodeConfig.model_validate({**self.node, **identity})
+        except ValidationError as exc:
+            raise ValueError(_describe(exc)) from None
+        return self
+
+    @model_validator(mode="after")
+    def _model_fits_data(self) -> TestbedSettings:
+        shape = INPUT_SHAPES[self.dataset]
+        if self.node.get("model") == "lenet5" and shape != LENET5_INPUT_SHAPE:
+            raise ValueError(
+                f"--model lenet5 needs {LENET5_INPUT_SHAPE} images; dataset "
+                f"{self.dataset} has {shape}: use --model mlp or --dataset mnist5k"
+            )
+        return self
 
     @model_validator(mode="after")
     def _ports_fit(self) -> TestbedSettings:

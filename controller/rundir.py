@@ -36,6 +36,8 @@ class NodeRecord(BaseModel):
 
 
 class TestbedState(BaseModel):
+    __test__ = False  # a name pytest would otherwise try to collect
+
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -76,6 +78,9 @@ class RunDir:
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "nodes").mkdir(exist_ok=True)
+
+    def mark_current(self) -> None:
+        """Point runs/current here; done once there is state to act on."""
         current = self.path.parent / CURRENT
         if current.is_symlink() or current.exists():
             current.unlink()

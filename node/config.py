@@ -10,6 +10,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+# LeNet-5's layer sizes are fixed by its 28x28 single-channel input.
+LENET5_INPUT_SHAPE = (1, 28, 28)
+
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the field and the fix."""
@@ -143,8 +146,12 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                 "--peers", help="bootstrap peers as id=host:port,id=host:port"
             )
             continue
+        default = "required" if field.is_required() else f"default {field.default}"
         parser.add_argument(
-            f"--{name.replace('_', '-')}", dest=name, help=field.description
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            metavar="VALUE",
+            help=f"{field.description or name.replace('_', ' ')} ({default})",
         )
     args = parser.parse_args(argv)
 

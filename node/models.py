@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from node.config import LENET5_INPUT_SHAPE
+
 MODEL_NAMES: tuple[str, ...] = ("mlp", "lenet5")
 
-# LeNet-5's layer sizes are fixed by its 28x28 single-channel input.
-LENET5_INPUT_SHAPE = (1, 28, 28)
 
 
 class ModelError(ValueError):

@@ -165,6 +165,8 @@ class ProcessBackend(Backend):
         for proc in alive:
             _signal(proc, signal.SIGKILL)
         _, alive = psutil.wait_procs(alive, timeout=5)
+        # A zombie has ended; only its parent (perhaps not us) can reap it.
+        alive = [p for p in alive if _process(p.pid, None) is not None]
         return [f"process {p.pid} ({' '.join(_cmdline(p))[:60]})" for p in alive]
 
     def _all_processes(self, run: RunDir, state: TestbedState) -> list[psutil.Process]:
