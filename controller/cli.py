@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -16,11 +17,36 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from controller import testbed
+from controller.backends.base import Backend
+from controller.backends.docker_options import parse_docker_options
 from controller.errors import ControllerError, UsageError
 from controller.plan import TestbedSettings
 from controller.rundir import resolve, runs_root
 
-app = typer.Typer(
+
+class _Commands(typer.Typer):
+    """Every command reports ControllerError as one line and its exit code;
+    typer itself handles usage errors (exit 2) and --help."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        register = super().command(*args, **kwargs)
+
+        def decorate(func: F) -> F:
+            @functools.wraps(func)
+            def run(*a: Any, **kw: Any) -> Any:
+                try:
+                    return func(*a, **kw)
+                except ControllerError as exc:
+                    err.print(f"[red]error:[/] {exc}", highlight=False)
+                    raise typer.Exit(exc.exit_code) from exc
+
+            register(run)
+            return func
+
+        return decorate
+
+
+app = _Commands(
     add_completion=False,
     no_args_is_help=True,
     help="A network-emulation testbed for decentralized learning (HEAL and "
@@ -28,6 +54,7 @@ app = typer.Typer(
     "with `down`. Exit codes: 0 ok, 1 failed, 2 bad input, 3 no testbed, "
     "4 conflict (ports or name in use).",
 )
+F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
 err = Console(stderr=True)
 
@@ -55,7 +82,13 @@ def up(
     nodes: Annotated[
         int, typer.Option("--nodes", "-n", help="Number of nodes (>= 2).")
     ],
-    backend: Annotated[str, typer.Option(help="Where nodes run: process.")] = "process",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="Where nodes run: docker, process, or auto (docker when an "
+            "engine answers, else process)."
+        ),
+    ] = "auto",
     name: Annotated[
         str | None, typer.Option(help="Testbed name (run directory under runs/).")
     ] = None,
@@ -70,12 +103,15 @@ def up(
         int | None, typer.Option("--s", help="Hubs a client pushes to.")
     ] = None,
     cycle_period: Annotated[
-        float | None, typer.Option(help="Minimum learning cycle, seconds.")
+        float | None,
+        typer.Option(help="Minimum learning cycle, seconds [default: paced]."),
     ] = None,
     overlay_period: Annotated[
-        float | None, typer.Option(help="Elevator cycle, seconds.")
+        float | None, typer.Option(help="Elevator cycle, seconds [default: 2 x cycle].")
     ] = None,
-    delta: Annotated[float | None, typer.Option(help="Hub window, seconds.")] = None,
+    delta: Annotated[
+        float | None, typer.Option(help="Hub window, seconds [default: cycle / 2].")
+    ] = None,
     local_steps: Annotated[int | None, typer.Option(help="Steps per cycle.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     sets: Annotated[
@@ -88,8 +124,23 @@ def up(
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for every node to be healthy.")
     ] = 90.0,
+    subnet: Annotated[
+        str | None,
+        typer.Option(help="docker: the network's IPv4 range (default: a free one)."),
+    ] = None,
+    memory: Annotated[
+        str | None, typer.Option(help="docker: memory limit a node, e.g. 512m, 1g.")
+    ] = None,
+    cpus: Annotated[
+        float | None, typer.Option(help="docker: CPUs a node, e.g. 0.5 (no limit).")
+    ] = None,
 ) -> None:
-    """Start a testbed of NODES nodes and wait until every one answers."""
+    """Start a testbed of NODES nodes and wait until every one answers.
+
+    Cycle lengths left unset are paced to the machine: the learning cycle is
+    max(1 s, 0.08 s x nodes per core), so 50 nodes on 2 cores cycle every 2 s.
+    Every node setting (see `python -m node --help`) can be given with --set.
+    """
     node: dict[str, Any] = {"model": model}
     shortcuts = {
         "c": c,
@@ -104,18 +155,20 @@ def up(
     node.update({k: v for k, v in shortcuts.items() if v is not None})
     node.update(_parse_sets(sets or []))
     try:
-        settings = TestbedSettings(
-            nodes=nodes,
-            dataset=dataset,
-            partition=partition,
-            alpha=alpha,
-            seed=seed,
-            base_port=base_port,
-            node=node,
+        settings = TestbedSettings.model_validate(
+            {
+                "nodes": nodes,
+                "dataset": dataset,
+                "partition": partition,
+                "alpha": alpha,
+                "seed": seed,
+                "base_port": base_port,
+                "node": node,
+            }
         )
     except ValidationError as exc:
         raise UsageError(_flag_errors(exc)) from exc
-    chosen = testbed.backend_named(backend)
+    chosen = _choose_backend(backend, subnet=subnet, memory=memory, cpus=cpus)
     run = testbed.default_run_dir(runs_root(), name)
 
     started = time.monotonic()
@@ -153,12 +206,34 @@ def up(
     )
 
 
+def _choose_backend(
+    name: str, *, subnet: str | None, memory: str | None, cpus: float | None
+) -> Backend:
+    """The backend --backend names; auto asks whether a Docker engine answers."""
+    if name not in ("auto", "docker", "process"):
+        raise UsageError(f"--backend {name!r}: valid: auto, docker, process")
+    options = parse_docker_options(subnet, memory, cpus)
+    if name == "auto":
+        name, why = testbed.default_backend()
+        err.print(f"backend: {name} ({why})", highlight=False)
+    flags = {"--subnet": subnet, "--memory": memory, "--cpus": cpus}
+    given = [flag for flag, value in flags.items() if value is not None]
+    if name == "process" and given:
+        raise UsageError(
+            f"{', '.join(given)}: only the docker backend takes these; pass "
+            "--backend docker (with a Docker engine running) or drop them"
+        )
+    return testbed.backend_named(name, options)
+
+
 def _flag_errors(exc: ValidationError) -> str:
     parts = []
     for e in exc.errors():
         loc = [str(p) for p in e["loc"]]
-        flag = f"--{loc[-1].replace('_', '-')}" if loc else "settings"
-        parts.append(f"{flag}: {e['msg']}")
+        message = str(e["msg"]).removeprefix("Value error, ")
+        if loc:
+            message = f"--{loc[-1].replace('_', '-')}: {message}"
+        parts.append(message)
     return "; ".join(parts)
 
 
@@ -171,7 +246,7 @@ def status(
 ) -> None:
     """Show every node: role, cycle, accuracy, peers, hub list agreement."""
     run = resolve(run_dir)
-    views = testbed.collect(run)
+    views = testbed.collect(run, with_logs=True)
     if as_json:
         out.print_json(json.dumps([v.as_json() for v in views]))
         return
@@ -202,6 +277,18 @@ def status(
         )
     out.print(table)
     out.print(_summary(views))
+    _print_last_logs(views)
+
+
+def _print_last_logs(views: list[testbed.NodeView]) -> None:
+    """The last log lines of every node that is not alive, under the table."""
+    for v in views:
+        if v.alive or v.last_log is None:
+            continue
+        exited = "exited" if v.exit_code is None else f"exited with code {v.exit_code}"
+        out.print(f"node {v.id} {exited}; its last log lines:", highlight=False)
+        for line in v.last_log or ["(empty log)"]:
+            out.print(f"    {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _fmt(value: object, pattern: str = "{}") -> str:
@@ -275,17 +362,26 @@ def logs(
         out.print(line, markup=False, highlight=False)
 
 
+image_app = typer.Typer(no_args_is_help=True, help="The node image (docker backend).")
+app.add_typer(image_app, name="image")
+
+
+@image_app.command("build")
+def image_build(
+    force: Annotated[
+        bool, typer.Option(help="Rebuild even when the inputs are unchanged.")
+    ] = False,
+) -> None:
+    """Build the node image, unless one with the same inputs exists."""
+    from controller.image import build_image_command
+
+    code = build_image_command(force)
+    if code:
+        raise typer.Exit(code)
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
-    try:
-        app(standalone_mode=False)
-    except ControllerError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    app()

@@ -13,6 +13,15 @@ import grpc
 
 from protos import heal_pb2, heal_pb2_grpc
 
+# Containers may take a minute or more to listen on a busy machine. gRPC's
+# default reconnect backoff grows towards 120 s meanwhile, which would delay
+# the first answer after a node is up by as much.
+_CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.min_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -29,7 +38,7 @@ class ControlClient:
     def _stub(self, address: str) -> heal_pb2_grpc.ControlStub:
         channel = self._channels.get(address)
         if channel is None:
-            channel = grpc.insecure_channel(address)
+            channel = grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
             self._channels[address] = channel
         return heal_pb2_grpc.ControlStub(channel)
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from controller.backends.base import Backend, Liveness
 from controller.control import ControlClient, Reply
@@ -16,15 +17,38 @@ from controller.errors import ConflictError, StartError, UsageError
 from controller.plan import TestbedSettings, node_configs
 from controller.rundir import NodeRecord, RunDir, TestbedState
 
+if TYPE_CHECKING:
+    from controller.backends.docker_options import DockerOptions
+
 log = logging.getLogger("controller")
 
+LAST_LOG_LINES = 5  # of each dead node, in `status`
 
-def backend_named(name: str) -> Backend:
+
+def backend_named(name: str, docker: DockerOptions | None = None) -> Backend:
+    """The backend called name; docker holds the docker backend's options."""
     if name == "process":
         from controller.backends.process import ProcessBackend
 
         return ProcessBackend()
-    raise UsageError(f"--backend {name!r}: not available; valid: process")
+    if name == "docker":
+        from controller.backends.docker import DockerBackend
+
+        return DockerBackend(docker)
+    raise UsageError(f"--backend {name!r}: not available; valid: docker, process")
+
+
+def default_backend(timeout: float = 2.0) -> tuple[str, str]:
+    """docker when an engine answers a ping within timeout, else process; and
+    why, in words for the user."""
+    try:
+        from controller.backends.docker_engine import engine_problem
+    except ImportError as exc:
+        return "process", f"the docker package is not installed ({exc.name})"
+    problem = engine_problem(timeout)
+    if problem is None:
+        return "docker", "a Docker engine answers"
+    return "process", f"no Docker engine answers at {problem}"
 
 
 @dataclass
@@ -45,6 +69,7 @@ class NodeView:
     memory_mib: float | None
     error: str | None
     hubs_agree: bool = False
+    last_log: list[str] | None = None  # a dead node's last log lines
 
     def as_json(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -92,14 +117,21 @@ def agreement(nodes: list[NodeView]) -> float:
     return sum(v.hubs_agree for v in live) / len(live) if live else 0.0
 
 
-def collect(run: RunDir, backend: Backend | None = None) -> list[NodeView]:
+def collect(
+    run: RunDir, backend: Backend | None = None, *, with_logs: bool = False
+) -> list[NodeView]:
+    """Every node's view; with_logs adds the last log lines of dead nodes."""
     state = run.load()
     backend = backend or backend_named(state.backend)
     live = backend.liveness(run, state)
     addresses = {r.id: r.address for r in state.nodes if live[r.id].alive}
     with ControlClient(run.token()) as client:
         replies = client.status(addresses, timeout=5.0)
-    return views(state, replies, live)
+    result = views(state, replies, live)
+    for view in result:
+        if with_logs and not view.alive:
+            view.last_log = backend.log_lines(run, state, view.id)[-LAST_LOG_LINES:]
+    return result
 
 
 def up(
@@ -153,6 +185,7 @@ def up(
         ],
     )
     run.save(state)
+    run.mark_current()
     try:
         started = 0
 

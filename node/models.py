@@ -18,7 +18,6 @@ from node.config import LENET5_INPUT_SHAPE
 MODEL_NAMES: tuple[str, ...] = ("mlp", "lenet5")
 
 
-
 class ModelError(ValueError):
     """A model name, input shape or weight list that does not fit."""
 
