@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from node.optimizers import Adam, Sgd
+
 logger = logging.getLogger(__name__)
 
 OptimizerName = Literal["sgd", "adam"]
@@ -116,13 +118,11 @@ class Trainer:
             self.model.train(was_training)
         return correct / len(xs), loss_sum / len(xs)
 
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        params = self.model.parameters()
+    def _make_optimizer(self) -> Sgd | Adam:
+        params = list(self.model.parameters())
         if self._optimizer_name == "adam":
-            return torch.optim.Adam(
-                params, lr=self._lr, weight_decay=self._weight_decay
-            )
-        return torch.optim.SGD(
+            return Adam(params, lr=self._lr, weight_decay=self._weight_decay)
+        return Sgd(
             params,
             lr=self._lr,
             momentum=self._momentum,
