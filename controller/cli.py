@@ -145,7 +145,8 @@ def up(
     """Start a testbed of NODES nodes and wait until every one answers.
 
     Cycle lengths left unset are paced to the machine: the learning cycle is
-    max(1 s, 0.08 s x nodes per core), so 50 nodes on 2 cores cycle every 2 s.
+    max(1 s, k x nodes per core), k = 0.08 s for processes and 0.12 s for
+    containers, so 50 processes on 2 cores cycle every 2 s.
     Every node setting (see `python -m node --help`) can be given with --set.
     """
     node: dict[str, Any] = {"model": model}

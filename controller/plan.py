@@ -77,7 +77,9 @@ def bootstrap_peers(n: int, c: int, seed: int) -> list[list[int]]:
     return peers
 
 
-def paced(nodes: int, cores: int, given: dict[str, Any]) -> dict[str, float]:
+def paced(
+    nodes: int, cores: int, given: dict[str, Any], pace_s: float = 0.08
+) -> dict[str, float]:
     """Cycle lengths that keep the machine below saturation, for the settings
     the user did not give.
 
@@ -86,9 +88,11 @@ def paced(nodes: int, cores: int, given: dict[str, Any]) -> dict[str, float]:
     nodes x cost under about two thirds of the cores leaves room for
     deadlines to hold; past that, RPCs miss deadlines and the overlay
     thrashes. The overlay cycle gets twice the learning cycle's length.
+    pace_s is the learning cycle per node per core; containers cost more
+    than forked processes, so each backend names its own.
     """
     load = nodes / max(1, cores)
-    cycle = max(1.0, round(0.08 * load, 1))
+    cycle = max(1.0, round(pace_s * load, 1))
     paced = {
         "cycle_period_s": cycle,
         "overlay_period_s": 2 * cycle,
@@ -105,12 +109,13 @@ def node_configs(
     data_dir: Path,
     token_file: Path | None,
     bind: list[tuple[str, int, int]],
+    pace_s: float = 0.08,
 ) -> list[NodeConfig]:
     """One config per node. bind[i] = (bind host, gRPC port, metrics port)."""
     n = settings.nodes
     c = int(settings.node.get("c", NodeConfig.model_fields["c"].default))
     peers = bootstrap_peers(n, c, settings.seed)
-    pacing = paced(n, os.cpu_count() or 1, settings.node)
+    pacing = paced(n, os.cpu_count() or 1, settings.node, pace_s)
     configs = []
     for i in range(n):
         host, port, metrics_port = bind[i]

@@ -172,6 +172,7 @@ def up(
         data_dir=run.data_dir.resolve(),
         token_file=run.token_file.resolve(),
         bind=[(p.bind_host, p.port, p.metrics_port) for p in placements],
+        pace_s=backend.pace_s,
     )
 
     state = TestbedState(

