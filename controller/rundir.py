@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from controller.errors import NoTestbedError
+from controller.errors import NoTestbedError, UsageError
 
 RUNS_ROOT_ENV = "HEAL_RUNS"
 CURRENT = "current"
@@ -48,6 +49,18 @@ class TestbedState(BaseModel):
     launcher_pid: int | None = None
     launcher_started: float | None = None
     phase: Literal["starting", "up", "failed", "down"] = "starting"
+
+
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}")
+
+
+def check_name(name: str) -> None:
+    """Testbed names become directory, network and container names."""
+    if not _NAME.fullmatch(name) or name == CURRENT:
+        raise UsageError(
+            f"--name {name!r}: use 1-63 letters, digits, '_', '.' or '-', "
+            f"starting with a letter or digit, and not {CURRENT!r}"
+        )
 
 
 def runs_root() -> Path:

@@ -15,7 +15,7 @@ from controller.control import ControlClient, Reply
 from controller.datasets import DatasetError, prepare_run_data
 from controller.errors import ConflictError, StartError, UsageError
 from controller.plan import TestbedSettings, node_configs
-from controller.rundir import NodeRecord, RunDir, TestbedState
+from controller.rundir import NodeRecord, RunDir, TestbedState, check_name
 
 if TYPE_CHECKING:
     from controller.backends.docker_options import DockerOptions
@@ -272,4 +272,5 @@ def down(run: RunDir, timeout: float = 10.0) -> list[str]:
 def default_run_dir(root: Path, name: str | None) -> RunDir:
     if name is None:
         name = time.strftime("tb-%Y%m%d-%H%M%S")
+    check_name(name)
     return RunDir((root / name).resolve())

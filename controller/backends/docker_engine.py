@@ -8,14 +8,14 @@ file missed some (the controller died in the middle of `up`).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import docker
 import requests
 
-from controller.errors import ControllerError, UsageError
+from controller.errors import ControllerError
+from controller.rundir import check_name
 
 LABEL_TESTBED = "heal.testbed"
 LABEL_NODE = "heal.node"
@@ -29,7 +29,6 @@ GRPC_PORT = 50051
 METRICS_PORT = 9100
 
 # Docker names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; prefixes and suffixes are ours.
-_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}")
 
 
 class DockerUnavailable(ControllerError):
@@ -85,11 +84,7 @@ def engine_problem(timeout: float) -> str | None:
 
 
 def check_testbed_name(name: str) -> None:
-    if not _NAME.fullmatch(name):
-        raise UsageError(
-            f"--name {name!r}: the docker backend needs 1-63 letters, digits, "
-            "'_', '.' or '-', starting with a letter or digit"
-        )
+    check_name(name)
 
 
 def network_name(testbed: str) -> str:
