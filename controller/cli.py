@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -180,6 +181,8 @@ def up(
     run = testbed.default_run_dir(runs_root(), name)
 
     started = time.monotonic()
+    # SIGTERM during `up` unwinds like Ctrl-C, so that what started is stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -242,6 +245,10 @@ def _choose_backend(
             "--backend docker (with a Docker engine running) or drop them"
         )
     return testbed.backend_named(name, options)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _flag_errors(exc: ValidationError) -> str:
@@ -325,7 +332,9 @@ def _summary(views: list[testbed.NodeView]) -> str:
 
 @app.command()
 def wait(
-    accuracy: Annotated[float, typer.Option(help="Target mean test accuracy.")] = 0.85,
+    accuracy: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Target mean test accuracy.")
+    ] = 0.85,
     agreement: Annotated[float, typer.Option(help="Target hub agreement.")] = 0.0,
     timeout: Annotated[float, typer.Option(help="Give up after seconds.")] = 600.0,
     run_dir: RunDirOpt = None,
@@ -337,9 +346,12 @@ def wait(
         views = testbed.collect(run)
         elapsed = time.monotonic() - started
         err.print(f"[{elapsed:6.1f}s] {_summary(views)}")
+        if not any(v.alive for v in views):
+            err.print("no node of the testbed is alive; see `controller status`")
+            raise typer.Exit(1)
         accs = [v.accuracy for v in views if v.alive and v.accuracy is not None]
         mean = sum(accs) / len(accs) if accs else 0.0
-        if mean >= accuracy and testbed.agreement(views) >= agreement:
+        if accs and mean >= accuracy and testbed.agreement(views) >= agreement:
             out.print(f"reached mean accuracy {mean:.3f} in {elapsed:.1f} s")
             return
         if elapsed > timeout:
@@ -351,7 +363,9 @@ def wait(
 @app.command()
 def down(
     run_dir: RunDirOpt = None,
-    timeout: Annotated[float, typer.Option(help="Grace before SIGKILL.")] = 10.0,
+    timeout: Annotated[
+        float, typer.Option(min=0.0, help="Seconds of grace before SIGKILL.")
+    ] = 10.0,
 ) -> None:
     """Stop every node of the testbed and leave nothing running."""
     run = resolve(run_dir)

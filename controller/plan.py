@@ -19,13 +19,13 @@ class TestbedSettings(BaseModel):
 
     """What `up` was asked for. Node-level settings go to every node."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     nodes: int = Field(ge=2, le=1000)
     dataset: Literal["mnist5k", "digits"] = "mnist5k"
     partition: Literal["iid", "dirichlet"] = "iid"
     alpha: float = Field(0.5, gt=0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**31)
     host: str = "127.0.0.1"
     base_port: int = Field(47000, ge=1024, le=65000)
     node: dict[str, Any] = Field(default_factory=dict)
@@ -102,6 +102,17 @@ def paced(
     return {k: v for k, v in paced.items() if k not in given}
 
 
+def sized(nodes: int, given: dict[str, Any]) -> dict[str, int]:
+    """Hub slots for small testbeds, for the settings the user did not give.
+
+    Hubs do not train; with the default h = 5 a testbed of six nodes or
+    fewer would be all hubs and never learn. Keep h below half the nodes.
+    """
+    h = int(given.get("h", min(5, max(1, (nodes - 1) // 2))))
+    fitted = {"h": h, "standby": min(h, 5)}
+    return {k: v for k, v in fitted.items() if k not in given}
+
+
 def node_configs(
     settings: TestbedSettings,
     *,
@@ -115,12 +126,15 @@ def node_configs(
     n = settings.nodes
     c = int(settings.node.get("c", NodeConfig.model_fields["c"].default))
     peers = bootstrap_peers(n, c, settings.seed)
-    pacing = paced(n, os.cpu_count() or 1, settings.node, pace_s)
+    defaults = {
+        **paced(n, os.cpu_count() or 1, settings.node, pace_s),
+        **sized(n, settings.node),
+    }
     configs = []
     for i in range(n):
         host, port, metrics_port = bind[i]
         data = {
-            **pacing,
+            **defaults,
             **settings.node,
             "node_id": i,
             "bind_host": host,

@@ -107,7 +107,13 @@ class RunDir:
         return token
 
     def token(self) -> str:
-        return self.token_file.read_text().strip()
+        try:
+            return self.token_file.read_text().strip()
+        except FileNotFoundError as exc:
+            raise NoTestbedError(
+                f"{self.token_file} is missing: the nodes of this testbed cannot "
+                "be asked; `controller down` still stops them"
+            ) from exc
 
     def save(self, state: TestbedState) -> None:
         tmp = self.state_file.with_suffix(".tmp")

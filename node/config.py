@@ -28,7 +28,7 @@ class Peer(BaseModel):
 class NodeConfig(BaseModel):
     """Everything one node needs. Defaults follow the HEAL paper where sensible."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # Identity and endpoints
     node_id: int = Field(ge=0)
@@ -75,10 +75,11 @@ class NodeConfig(BaseModel):
     optimizer: Literal["sgd", "adam"] = "sgd"
     momentum: float = Field(0.0, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**31)
 
     # Transport
-    max_message_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    # A model must fit: the MLP is about 0.3 MB on the wire.
+    max_message_bytes: int = Field(64 * 1024 * 1024, ge=4 * 1024 * 1024)
     log_json: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 
@@ -115,7 +116,10 @@ def main(argv: list[str]) -> int:
             code = 1
             try:
                 code = _child(node_dir)
+            except BaseException:
+                traceback.print_exc()  # into the node's log: fds 1, 2 point there
             finally:
+                sys.stderr.flush()
                 os._exit(code)
         children[pid] = node_dir
         (node_dir / "pid").write_text(f"{pid}\n")

@@ -139,7 +139,9 @@ class ProcessBackend(Backend):
     def liveness(self, run: RunDir, state: TestbedState) -> dict[int, Liveness]:
         result = {}
         for record in state.nodes:
-            proc = _process(record.pid, record.pid_started)
+            # A controller killed during `up` may not have copied the pids.
+            pid = record.pid or _read_pid(run.node_dir(record.id))
+            proc = _process(pid, record.pid_started)
             if proc is not None:
                 try:
                     pss = proc.memory_full_info().pss / 2**20
