@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from controller.errors import NoTestbedError, UsageError
 
@@ -127,6 +127,11 @@ class RunDir:
             raise NoTestbedError(
                 f"no testbed state in {self.path} (state.json missing); "
                 "start one with `controller up`"
+            ) from exc
+        except (ValidationError, OSError) as exc:
+            raise NoTestbedError(
+                f"{self.state_file} is unreadable ({type(exc).__name__}); its "
+                f"node processes are recorded in {self.path / 'nodes'}/*/pid"
             ) from exc
 
     def exit_status(self, node_id: int) -> dict[str, object] | None:
