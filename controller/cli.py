@@ -50,8 +50,8 @@ class _Commands(typer.Typer):
 app = _Commands(
     add_completion=False,
     no_args_is_help=True,
-    help="A network-emulation testbed for decentralized learning (HEAL and "
-    "baselines). Start nodes with `up`, watch them with `status`, stop them "
+    help="A network-emulation testbed for decentralized learning (HEAL). "
+    "Start nodes with `up`, watch them with `status`, stop them "
     "with `down`. Exit codes: 0 ok, 1 failed, 2 bad input, 3 no testbed, "
     "4 conflict (ports or name in use).",
 )
@@ -108,13 +108,13 @@ def up(
     ] = None,
     cycle_period: Annotated[
         float | None,
-        typer.Option(help="Minimum learning cycle, seconds [default: paced]."),
+        typer.Option(help="Minimum learning cycle, seconds (default: paced)."),
     ] = None,
     overlay_period: Annotated[
-        float | None, typer.Option(help="Elevator cycle, seconds [default: 2 x cycle].")
+        float | None, typer.Option(help="Elevator cycle, seconds (default: 2 x cycle).")
     ] = None,
     delta: Annotated[
-        float | None, typer.Option(help="Hub window, seconds [default: cycle / 2].")
+        float | None, typer.Option(help="Hub window, seconds (default: cycle / 2).")
     ] = None,
     local_steps: Annotated[int | None, typer.Option(help="Steps per cycle.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
@@ -266,11 +266,14 @@ def _flag_errors(exc: ValidationError) -> str:
 def status(
     run_dir: RunDirOpt = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per node.")
+        bool, typer.Option("--json", help="A JSON array, one object per node.")
     ] = False,
 ) -> None:
     """Show every node: role, cycle, accuracy, peers, hub list agreement."""
     run = resolve(run_dir)
+    if run.load().phase == "down" and not as_json:
+        out.print(f"testbed {run.name} is down; start one with `controller up`")
+        return
     views = testbed.collect(run, with_logs=True)
     if as_json:
         out.print_json(json.dumps([v.as_json() for v in views]))

@@ -72,12 +72,13 @@ class ProcessBackend(Backend):
                 )
             )
         if taken:
-            shown = ", ".join(map(str, taken[:8])) + (" ..." if len(taken) > 8 else "")
+            shown = ", ".join(map(str, taken[:8])) + (", ..." if len(taken) > 8 else "")
             raise ConflictError(
                 f"ports in use on {settings.host}: {shown}. The process backend "
                 f"needs ports {settings.base_port}-"
                 f"{settings.base_port + 2 * settings.nodes - 1}; choose another "
-                "range with --base-port, or stop what holds them"
+                "range with --base-port, or stop what holds them (a testbed "
+                "of yours? see `controller status`, `controller down`)"
             )
         return placements
 
