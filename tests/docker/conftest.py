@@ -16,19 +16,11 @@ import pytest
 from controller.backends.docker_down import remove_testbed
 from controller.backends.docker_engine import engine_problem, label_filter
 from controller.rundir import RunDir
+from tests.integration.conftest import FAST as PROCESS_FAST
 
-# Short cycles (see tests/integration/conftest.py), for a handful of nodes.
-FAST = {
-    "c": 4,
-    "h": 1,
-    "standby": 1,
-    "overlay_period_s": 1.0,
-    "cycle_period_s": 0.5,
-    "delta_s": 0.3,
-    "exchange_timeout_s": 0.3,
-    "local_steps": 5,
-    "rpc_timeout_s": 0.8,
-}
+# The integration tests' short cycles, with a cache and hub count that fit
+# a handful of nodes.
+FAST = {**PROCESS_FAST, "c": 4, "h": 1, "standby": 1}
 
 
 @pytest.fixture(scope="session")
