@@ -1,4 +1,5 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -115,10 +116,12 @@ class PullReply(_message.Message):
     def __init__(self, model: _Optional[_Union[Model, _Mapping]] = ...) -> None: ...
 
 class PingRequest(_message.Message):
-    __slots__ = ("sender_id",)
+    __slots__ = ("sender_id", "padding")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PADDING_FIELD_NUMBER: _ClassVar[int]
     sender_id: int
-    def __init__(self, sender_id: _Optional[int] = ...) -> None: ...
+    padding: bytes
+    def __init__(self, sender_id: _Optional[int] = ..., padding: _Optional[bytes] = ...) -> None: ...
 
 class PingReply(_message.Message):
     __slots__ = ("node_id",)
@@ -163,6 +166,85 @@ class NodeStatus(_message.Message):
     suspect_hubs: _containers.RepeatedScalarFieldContainer[int]
     gossip_fallback: bool
     def __init__(self, id: _Optional[int] = ..., protocol: _Optional[str] = ..., role: _Optional[str] = ..., cycle: _Optional[int] = ..., overlay_cycle: _Optional[int] = ..., accuracy: _Optional[float] = ..., loss: _Optional[float] = ..., hubs: _Optional[_Iterable[int]] = ..., cache: _Optional[_Iterable[int]] = ..., backward_size: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., global_model_age_seconds: _Optional[float] = ..., train_samples: _Optional[int] = ..., suspect_hubs: _Optional[_Iterable[int]] = ..., gossip_fallback: _Optional[bool] = ...) -> None: ...
+
+class LinkRule(_message.Message):
+    __slots__ = ("fault_id", "direction", "peers", "drop", "delay_ms", "jitter_ms", "distribution", "loss_pct", "ge_p_pct", "ge_r_pct", "ge_bad_loss_pct", "ge_good_loss_pct", "duplicate_pct", "reorder_pct", "rate_kbit")
+    class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        EGRESS: _ClassVar[LinkRule.Direction]
+        INGRESS: _ClassVar[LinkRule.Direction]
+    EGRESS: LinkRule.Direction
+    INGRESS: LinkRule.Direction
+    FAULT_ID_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    DROP_FIELD_NUMBER: _ClassVar[int]
+    DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    JITTER_MS_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    LOSS_PCT_FIELD_NUMBER: _ClassVar[int]
+    GE_P_PCT_FIELD_NUMBER: _ClassVar[int]
+    GE_R_PCT_FIELD_NUMBER: _ClassVar[int]
+    GE_BAD_LOSS_PCT_FIELD_NUMBER: _ClassVar[int]
+    GE_GOOD_LOSS_PCT_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_PCT_FIELD_NUMBER: _ClassVar[int]
+    REORDER_PCT_FIELD_NUMBER: _ClassVar[int]
+    RATE_KBIT_FIELD_NUMBER: _ClassVar[int]
+    fault_id: str
+    direction: LinkRule.Direction
+    peers: _containers.RepeatedScalarFieldContainer[str]
+    drop: bool
+    delay_ms: float
+    jitter_ms: float
+    distribution: str
+    loss_pct: float
+    ge_p_pct: float
+    ge_r_pct: float
+    ge_bad_loss_pct: float
+    ge_good_loss_pct: float
+    duplicate_pct: float
+    reorder_pct: float
+    rate_kbit: float
+    def __init__(self, fault_id: _Optional[str] = ..., direction: _Optional[_Union[LinkRule.Direction, str]] = ..., peers: _Optional[_Iterable[str]] = ..., drop: _Optional[bool] = ..., delay_ms: _Optional[float] = ..., jitter_ms: _Optional[float] = ..., distribution: _Optional[str] = ..., loss_pct: _Optional[float] = ..., ge_p_pct: _Optional[float] = ..., ge_r_pct: _Optional[float] = ..., ge_bad_loss_pct: _Optional[float] = ..., ge_good_loss_pct: _Optional[float] = ..., duplicate_pct: _Optional[float] = ..., reorder_pct: _Optional[float] = ..., rate_kbit: _Optional[float] = ...) -> None: ...
+
+class LinkFaultSet(_message.Message):
+    __slots__ = ("rules", "version")
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[LinkRule]
+    version: int
+    def __init__(self, rules: _Optional[_Iterable[_Union[LinkRule, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ProbeRequest(_message.Message):
+    __slots__ = ("address", "count", "payload_bytes", "timeout_s", "concurrency")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_BYTES_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    count: int
+    payload_bytes: int
+    timeout_s: float
+    concurrency: int
+    def __init__(self, address: _Optional[str] = ..., count: _Optional[int] = ..., payload_bytes: _Optional[int] = ..., timeout_s: _Optional[float] = ..., concurrency: _Optional[int] = ...) -> None: ...
+
+class ProbeReply(_message.Message):
+    __slots__ = ("rtt_ms", "failures", "failure_codes")
+    class FailureCodesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    RTT_MS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_CODES_FIELD_NUMBER: _ClassVar[int]
+    rtt_ms: _containers.RepeatedScalarFieldContainer[float]
+    failures: int
+    failure_codes: _containers.ScalarMap[str, int]
+    def __init__(self, rtt_ms: _Optional[_Iterable[float]] = ..., failures: _Optional[int] = ..., failure_codes: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class ShutdownRequest(_message.Message):
     __slots__ = ("reason",)

@@ -331,6 +331,21 @@ class ControlStub:
                 request_serializer=protos_dot_heal__pb2.ShutdownRequest.SerializeToString,
                 response_deserializer=protos_dot_heal__pb2.ShutdownReply.FromString,
                 _registered_method=True)
+        self.SetLinkFaults = channel.unary_unary(
+                '/heal.v1.Control/SetLinkFaults',
+                request_serializer=protos_dot_heal__pb2.LinkFaultSet.SerializeToString,
+                response_deserializer=protos_dot_heal__pb2.LinkFaultSet.FromString,
+                _registered_method=True)
+        self.GetLinkFaults = channel.unary_unary(
+                '/heal.v1.Control/GetLinkFaults',
+                request_serializer=protos_dot_heal__pb2.StatusRequest.SerializeToString,
+                response_deserializer=protos_dot_heal__pb2.LinkFaultSet.FromString,
+                _registered_method=True)
+        self.Probe = channel.unary_unary(
+                '/heal.v1.Control/Probe',
+                request_serializer=protos_dot_heal__pb2.ProbeRequest.SerializeToString,
+                response_deserializer=protos_dot_heal__pb2.ProbeReply.FromString,
+                _registered_method=True)
 
 
 class ControlServicer:
@@ -348,6 +363,26 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetLinkFaults(self, request, context):
+        """Replace the node's in-node link faults; the reply is the set now in
+        force, for the controller to compare with what it asked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLinkFaults(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Probe(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -360,6 +395,21 @@ def add_ControlServicer_to_server(servicer, server):
                     servicer.Shutdown,
                     request_deserializer=protos_dot_heal__pb2.ShutdownRequest.FromString,
                     response_serializer=protos_dot_heal__pb2.ShutdownReply.SerializeToString,
+            ),
+            'SetLinkFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetLinkFaults,
+                    request_deserializer=protos_dot_heal__pb2.LinkFaultSet.FromString,
+                    response_serializer=protos_dot_heal__pb2.LinkFaultSet.SerializeToString,
+            ),
+            'GetLinkFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLinkFaults,
+                    request_deserializer=protos_dot_heal__pb2.StatusRequest.FromString,
+                    response_serializer=protos_dot_heal__pb2.LinkFaultSet.SerializeToString,
+            ),
+            'Probe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Probe,
+                    request_deserializer=protos_dot_heal__pb2.ProbeRequest.FromString,
+                    response_serializer=protos_dot_heal__pb2.ProbeReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -416,6 +466,87 @@ class Control:
             '/heal.v1.Control/Shutdown',
             protos_dot_heal__pb2.ShutdownRequest.SerializeToString,
             protos_dot_heal__pb2.ShutdownReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetLinkFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/heal.v1.Control/SetLinkFaults',
+            protos_dot_heal__pb2.LinkFaultSet.SerializeToString,
+            protos_dot_heal__pb2.LinkFaultSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLinkFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/heal.v1.Control/GetLinkFaults',
+            protos_dot_heal__pb2.StatusRequest.SerializeToString,
+            protos_dot_heal__pb2.LinkFaultSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Probe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/heal.v1.Control/Probe',
+            protos_dot_heal__pb2.ProbeRequest.SerializeToString,
+            protos_dot_heal__pb2.ProbeReply.FromString,
             options,
             channel_credentials,
             insecure,
