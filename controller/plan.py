@@ -123,34 +123,57 @@ def node_configs(
     pace_s: float = 0.08,
 ) -> list[NodeConfig]:
     """One config per node. bind[i] = (bind host, gRPC port, metrics port)."""
-    n = settings.nodes
     c = int(settings.node.get("c", NodeConfig.model_fields["c"].default))
-    peers = bootstrap_peers(n, c, settings.seed)
-    defaults = {
-        **paced(n, os.cpu_count() or 1, settings.node, pace_s),
-        **sized(n, settings.node),
+    peers = bootstrap_peers(settings.nodes, c, settings.seed)
+    return [
+        node_config(
+            settings,
+            node_id=i,
+            address=addresses[i],
+            bind=bind[i],
+            peers=[(p, addresses[p]) for p in peers[i]],
+            data_dir=data_dir,
+            token_file=token_file,
+            pace_s=pace_s,
+        )
+        for i in range(settings.nodes)
+    ]
+
+
+def node_config(
+    settings: TestbedSettings,
+    *,
+    node_id: int,
+    address: str,
+    bind: tuple[str, int, int],
+    peers: list[tuple[int, str]],
+    data_dir: Path,
+    token_file: Path | None,
+    pace_s: float,
+    shard: int | None = None,
+) -> NodeConfig:
+    """One node's config; also for nodes that join a running testbed, which
+    train on the shard of a node that left (shard)."""
+    host, port, metrics_port = bind
+    data = {
+        **paced(settings.nodes, os.cpu_count() or 1, settings.node, pace_s),
+        **sized(settings.nodes, settings.node),
+        **settings.node,
+        "node_id": node_id,
+        "bind_host": host,
+        "port": port,
+        "advertise": address,
+        "metrics_port": metrics_port,
+        "token_file": token_file,
+        "data_dir": data_dir,
+        "shard": shard,
+        "seed": settings.seed,
+        "peers": [{"id": p, "address": a} for p, a in peers],
     }
-    configs = []
-    for i in range(n):
-        host, port, metrics_port = bind[i]
-        data = {
-            **defaults,
-            **settings.node,
-            "node_id": i,
-            "bind_host": host,
-            "port": port,
-            "advertise": addresses[i],
-            "metrics_port": metrics_port,
-            "token_file": token_file,
-            "data_dir": data_dir,
-            "seed": settings.seed,
-            "peers": [{"id": p, "address": addresses[p]} for p in peers[i]],
-        }
-        try:
-            configs.append(NodeConfig.model_validate(data))
-        except ValidationError as exc:
-            raise UsageError(_describe(exc)) from exc
-    return configs
+    try:
+        return NodeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(_describe(exc)) from exc
 
 
 def _describe(exc: ValidationError) -> str:

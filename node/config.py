@@ -41,6 +41,9 @@ class NodeConfig(BaseModel):
 
     # Data and model
     data_dir: Path
+    shard: int | None = Field(
+        None, ge=0, description="data shard to train on; default: the node id"
+    )
     model: Literal["mlp", "lenet5"] = "mlp"
     protocol: Literal["heal"] = "heal"
 
@@ -99,6 +102,10 @@ class NodeConfig(BaseModel):
     @property
     def address(self) -> str:
         return self.advertise or f"{self.bind_host}:{self.port}"
+
+    @property
+    def data_shard(self) -> int:
+        return self.node_id if self.shard is None else self.shard
 
     @property
     def global_deadline_s(self) -> float:

@@ -20,7 +20,7 @@ class Learner:
     def __init__(self, config: NodeConfig, data_dir: Path) -> None:
         configure_torch()
         meta = load_meta(data_dir)
-        x, y = load_shard(data_dir, config.node_id)
+        x, y = load_shard(data_dir, config.data_shard)
         self._test_x, self._test_y = load_test(data_dir)
         self._model = build_model(
             config.model, tuple(meta.input_shape), meta.num_classes
