@@ -2,52 +2,26 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import signal
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from controller import testbed
 from controller.backends.base import Backend
 from controller.backends.docker_options import parse_docker_options
-from controller.errors import ControllerError, UsageError
+from controller.cliutil import Commands, RunDirOpt, err, out
+from controller.errors import UsageError
 from controller.plan import TestbedSettings
 from controller.rundir import resolve, runs_root
 
-
-class _Commands(typer.Typer):
-    """Every command reports ControllerError as one line and its exit code;
-    typer itself handles usage errors (exit 2) and --help."""
-
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
-        register = super().command(*args, **kwargs)
-
-        def decorate(func: F) -> F:
-            @functools.wraps(func)
-            def run(*a: Any, **kw: Any) -> Any:
-                try:
-                    return func(*a, **kw)
-                except ControllerError as exc:
-                    err.print(f"[red]error:[/] {exc}", highlight=False)
-                    raise typer.Exit(exc.exit_code) from exc
-
-            register(run)
-            return func
-
-        return decorate
-
-
-app = _Commands(
+app = Commands(
     add_completion=False,
     no_args_is_help=True,
     help="A network-emulation testbed for decentralized learning (HEAL). "
@@ -55,20 +29,9 @@ app = _Commands(
     "with `down`. Exit codes: 0 ok, 1 failed, 2 bad input, 3 no testbed, "
     "4 conflict (ports or name in use).",
 )
-F = TypeVar("F", bound=Callable[..., Any])
-out = Console()
-err = Console(stderr=True)
 
 # Default health wait on docker, seconds a node: each container imports torch.
 DOCKER_START_S_PER_NODE = 4.0
-
-RunDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--run-dir",
-        help="Testbed run directory (default: runs/current, set by the last `up`).",
-    ),
-]
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:

@@ -1,0 +1,49 @@
+"""What every command group of the CLI shares: error reporting with exit
+codes, the consoles, and the --run-dir option."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from controller.errors import ControllerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console()
+err = Console(stderr=True)
+
+
+class Commands(typer.Typer):
+    """Every command reports ControllerError as one line and its exit code;
+    typer itself handles usage errors (exit 2) and --help."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        register = super().command(*args, **kwargs)
+
+        def decorate(func: F) -> F:
+            @functools.wraps(func)
+            def run(*a: Any, **kw: Any) -> Any:
+                try:
+                    return func(*a, **kw)
+                except ControllerError as exc:
+                    err.print(f"[red]error:[/] {exc}", highlight=False)
+                    raise typer.Exit(exc.exit_code) from exc
+
+            register(run)
+            return func
+
+        return decorate
+
+
+RunDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--run-dir",
+        help="Testbed run directory (default: runs/current, set by the last `up`).",
+    ),
+]
