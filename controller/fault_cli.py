@@ -1,0 +1,264 @@
+"""`controller fault apply|clear|list` and `controller probe`: faults by hand
+on the running testbed."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from controller import testbed
+from controller.cliutil import Commands, RunDirOpt, out
+from controller.errors import UsageError
+from controller.faults.api import Faults
+from controller.faults.book import load_book
+from controller.faults.churn import Churn, schedule
+from controller.rundir import RunDir, resolve
+from controller.scenario.selectors import parse_selector
+from controller.scenario.selectors import resolve as select
+from netem.specs import REGISTRY, spec_class
+from netem.specs import Churn as ChurnSpec
+
+fault_app = Commands(
+    no_args_is_help=True,
+    help="Apply and clear faults on the running testbed by hand. Scenario "
+    "files do the same on a timeline (`controller scenario run`).",
+)
+
+KINDS = ", ".join(sorted(REGISTRY))
+
+
+def compact(ids: list[int]) -> str:
+    """[0, 1, 2, 5] -> '0-2,5'."""
+    parts: list[str] = []
+    for n in sorted(ids):
+        if parts and parts[-1][1] == n - 1:
+            parts[-1] = (parts[-1][0], n)
+        else:
+            parts.append((n, n))  # type: ignore[arg-type]
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in parts)  # type: ignore[misc]
+
+
+def _params(items: list[str], kind: str) -> dict[str, Any]:
+    fields = ", ".join(spec_class(kind).model_fields) or "none"
+    values = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"parameter {item!r}: use KEY=VALUE; {kind} takes: {fields}"
+            )
+        values[key] = yaml.safe_load(text)
+    return values
+
+
+def _pick(run: RunDir, faults: Faults, text: str, rng: random.Random) -> list[int]:
+    state = run.load()
+    live = faults.backend.liveness(run, state)
+    alive = [r.id for r in state.nodes if live[r.id].alive]
+    selector = parse_selector(text)
+    hubs = testbed.majority_hubs(testbed.collect(run, faults.backend))
+    return select(selector, alive, hubs, rng)
+
+
+@fault_app.command("apply")
+def apply(
+    kind: Annotated[str, typer.Argument(help=f"Fault kind: {KINDS}.")],
+    params: Annotated[
+        list[str] | None,
+        typer.Argument(help="Parameters as KEY=VALUE, e.g. delay_ms=100 jitter_ms=10."),
+    ] = None,
+    on: Annotated[
+        str, typer.Option(help="Nodes: all, hubs, clients, or ids like 0-4,7.")
+    ] = "all",
+    peers: Annotated[
+        str | None,
+        typer.Option(help="Only traffic to these nodes (link faults that allow it)."),
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(help="partition: a group of nodes; give two or more, or 'rest'."),
+    ] = None,
+    via: Annotated[
+        str, typer.Option(help="auto, kernel (tc/iptables) or innode (transport).")
+    ] = "auto",
+    for_s: Annotated[
+        float | None,
+        typer.Option("--for", help="Seconds; wait, then undo (Ctrl-C undoes early)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for random selections.")] = 0,
+    run_dir: RunDirOpt = None,
+) -> None:
+    """Apply one fault now; it stays until `fault clear` unless --for is given."""
+    if via not in ("auto", "kernel", "innode"):
+        raise UsageError(f"--via {via!r}: valid: auto, kernel, innode")
+    if for_s is not None and for_s <= 0:
+        raise UsageError(f"--for {for_s}: give a positive number of seconds")
+    try:
+        spec_class(kind)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    values = _params(params or [], kind)
+    run = resolve(run_dir)
+    faults = Faults(run)
+    rng = random.Random(seed)
+
+    if kind == "churn":
+        if for_s is None:
+            raise UsageError("churn runs over time: give --for SECONDS")
+        _churn(run, faults, ChurnSpec.model_validate(values), for_s, seed)
+        return
+    groups = None
+    targets: list[int] = []
+    if kind == "partition":
+        groups = _groups(run, faults, group or [], rng)
+    else:
+        targets = _pick(run, faults, on, rng)
+    peer_ids = _pick(run, faults, peers, rng) if peers else None
+    fault = faults.apply(
+        kind,
+        values,
+        targets,
+        peers=peer_ids,
+        groups=groups,
+        via=via,  # type: ignore[arg-type]
+        duration_s=for_s,
+    )
+    if fault is None:
+        out.print(f"{kind}: nodes {compact(targets)} done")
+        return
+    ways = "; ".join(f"{m} on {compact(n)}" for m, n in fault.mechanisms.items())
+    out.print(
+        f"applied {fault.id} ({_fmt(values)}) to nodes {compact(fault.targets)}: {ways}"
+    )
+    if for_s is not None:
+        try:
+            time.sleep(for_s)
+        finally:
+            faults.clear([fault.id])
+            out.print(f"cleared {fault.id} after {for_s:g} s")
+
+
+def _groups(
+    run: RunDir, faults: Faults, given: list[str], rng: random.Random
+) -> list[list[int]]:
+    if len(given) < 2:
+        raise UsageError(
+            "partition: give at least two --group options, e.g. "
+            "--group 0-4 --group rest"
+        )
+    chosen: list[list[int]] = []
+    for text in given:
+        chosen.append([] if text == "rest" else _pick(run, faults, text, rng))
+    everyone = {r.id for r in run.load().nodes}
+    taken = set().union(*map(set, chosen))
+    return [
+        sorted(everyone - taken) if t == "rest" else g
+        for t, g in zip(given, chosen, strict=True)
+    ]
+
+
+def _fmt(values: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items()) or "no parameters"
+
+
+def _churn(
+    run: RunDir, faults: Faults, spec: ChurnSpec, duration_s: float, seed: int
+) -> None:
+    joins = spec.leave_per_min if spec.join_per_min is None else spec.join_per_min
+    churn_seed = seed if spec.seed is None else spec.seed
+    events = schedule(spec.leave_per_min, joins, duration_s, churn_seed)
+    churn = Churn(events, random.Random(churn_seed), time.time())
+    out.print(f"churn: {len(events)} leaves and joins over {duration_s:g} s")
+    end = time.time() + duration_s
+    while time.time() < end:
+        for record in faults.churn_step(churn):
+            out.print(f"churn: {record['action']} node {record['node']}")
+        time.sleep(0.2)
+
+
+@fault_app.command("clear")
+def clear(
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Fault ids (see `fault list`).")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Clear every fault of this kind.")
+    ] = None,
+    run_dir: RunDirOpt = None,
+) -> None:
+    """Undo faults: the named ones, every one of a kind, or (by default) all.
+    Crashed nodes restart, paused ones resume."""
+    run = resolve(run_dir)
+    faults = Faults(run)
+    cleared = faults.clear(ids or None, {kind} if kind else None)
+    if not cleared:
+        out.print("no faults in force")
+    for fault in cleared:
+        out.print(f"cleared {fault.id} on nodes {compact(fault.targets)}")
+
+
+@fault_app.command("list")
+def list_faults(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+    run_dir: RunDirOpt = None,
+) -> None:
+    """The faults in force, with how each was applied."""
+    book = load_book(resolve(run_dir).path)
+    if as_json:
+        out.print_json(json.dumps([f.model_dump() for f in book.faults]))
+        return
+    if not book.faults:
+        out.print("no faults in force")
+    for fault in book.faults:
+        ways = "; ".join(f"{m} on {compact(n)}" for m, n in fault.mechanisms.items())
+        left = f", {fault.until - time.time():.0f} s left" if fault.until else ""
+        out.print(
+            f"{fault.id}: {fault.kind} {_fmt(fault.params)} on "
+            f"{compact(fault.targets)} ({ways}{left})"
+        )
+
+
+def probe(
+    source: Annotated[int, typer.Argument(help="Node that sends the pings.")],
+    target: Annotated[int, typer.Argument(help="Node that answers them.")],
+    count: Annotated[int, typer.Option(min=1, max=10000)] = 20,
+    payload: Annotated[int, typer.Option(min=0, help="Padding bytes per ping.")] = 0,
+    timeout: Annotated[float, typer.Option(min=0.01, help="Seconds per ping.")] = 1.0,
+    run_dir: RunDirOpt = None,
+) -> None:
+    """Ping one node from another through the node's own transport, so
+    through every fault in force on that link; print round-trip times."""
+    from controller.control import ControlClient
+
+    run = resolve(run_dir)
+    records = {r.id: r for r in run.load().nodes}
+    for name, node in (("SOURCE", source), ("TARGET", target)):
+        if node not in records:
+            raise UsageError(
+                f"{name} {node}: no such node; nodes are {compact(list(records))}"
+            )
+    with ControlClient(run.token()) as client:
+        reply = client.probe(
+            records[source].address,
+            records[target].address,
+            count,
+            payload,
+            timeout,
+            rpc_timeout=count * timeout + 10,
+        )
+    rtts = list(reply.rtt_ms)
+    line = f"{source} -> {target}: {len(rtts)}/{count} answered"
+    if rtts:
+        line += (
+            f", rtt min/median/max {min(rtts):.1f}/{statistics.median(rtts):.1f}/"
+            f"{max(rtts):.1f} ms"
+        )
+    if reply.failures:
+        line += f", lost {reply.failures} ({dict(reply.failure_codes)})"
+    out.print(line)
