@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import time
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from controller import testbed
-from controller.backends.base import Backend
-from controller.backends.docker_options import parse_docker_options
 from controller.cliutil import Commands, RunDirOpt, err, out
 from controller.errors import UsageError
 from controller.plan import TestbedSettings
 from controller.rundir import resolve, runs_root
+from controller.startup import (
+    DOCKER_START_S_PER_NODE,
+    bring_up,
+    choose_backend,
+)
 
 app = Commands(
     add_completion=False,
@@ -29,9 +30,6 @@ app = Commands(
     "with `down`. Exit codes: 0 ok, 1 failed, 2 bad input, 3 no testbed, "
     "4 conflict (ports or name in use).",
 )
-
-# Default health wait on docker, seconds a node: each container imports torch.
-DOCKER_START_S_PER_NODE = 4.0
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:
@@ -140,35 +138,10 @@ def up(
         )
     except ValidationError as exc:
         raise UsageError(_flag_errors(exc)) from exc
-    chosen = _choose_backend(backend, subnet=subnet, memory=memory, cpus=cpus)
+    chosen = choose_backend(backend, subnet=subnet, memory=memory, cpus=cpus)
     run = testbed.default_run_dir(runs_root(), name)
-
     started = time.monotonic()
-    # SIGTERM during `up` unwinds like Ctrl-C, so that what started is stopped.
-    signal.signal(signal.SIGTERM, _interrupt)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.elapsed:>5.1f}s"),
-        console=err,
-        transient=False,
-    ) as progress:
-        tasks: dict[str, Any] = {}
-
-        def on_progress(what: str, done: int, total: int) -> None:
-            if what not in tasks:
-                tasks[what] = progress.add_task(f"nodes {what}", total=total)
-            progress.update(tasks[what], completed=done)
-
-        views = testbed.up(
-            settings,
-            chosen,
-            run,
-            timeout=_health_timeout(timeout, chosen, nodes),
-            on_phase=lambda msg: err.print(f"[dim]{msg}[/]"),
-            on_progress=on_progress,
-        )
+    views = bring_up(settings, chosen, run, timeout)
     out.print(
         f"testbed [bold]{run.name}[/] up: {len(views)} nodes healthy on the "
         f"{chosen.name} backend in {time.monotonic() - started:.1f} s "
@@ -178,40 +151,6 @@ def up(
         "next: `controller status`, `controller wait --accuracy 0.85`, "
         "`controller down`"
     )
-
-
-def _health_timeout(given: float | None, backend: Backend, nodes: int) -> float:
-    """--timeout, else a default that allows for every container importing
-    torch on its own (measured: 50 containers on 2 cores take 105-140 s)."""
-    if given is not None:
-        return given
-    if backend.name == "docker":
-        return max(90.0, DOCKER_START_S_PER_NODE * nodes)
-    return 90.0
-
-
-def _choose_backend(
-    name: str, *, subnet: str | None, memory: str | None, cpus: float | None
-) -> Backend:
-    """The backend --backend names; auto asks whether a Docker engine answers."""
-    if name not in ("auto", "docker", "process"):
-        raise UsageError(f"--backend {name!r}: valid: auto, docker, process")
-    options = parse_docker_options(subnet, memory, cpus)
-    if name == "auto":
-        name, why = testbed.default_backend()
-        err.print(f"backend: {name} ({why})", highlight=False)
-    flags = {"--subnet": subnet, "--memory": memory, "--cpus": cpus}
-    given = [flag for flag, value in flags.items() if value is not None]
-    if name == "process" and given:
-        raise UsageError(
-            f"{', '.join(given)}: only the docker backend takes these; pass "
-            "--backend docker (with a Docker engine running) or drop them"
-        )
-    return testbed.backend_named(name, options)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _flag_errors(exc: ValidationError) -> str:
