@@ -19,7 +19,7 @@ from controller.faults.api import Faults
 from controller.faults.book import load_book
 from controller.faults.churn import Churn, schedule
 from controller.rundir import RunDir, resolve
-from controller.scenario.selectors import parse_selector
+from controller.scenario.selectors import format_ids, parse_selector
 from controller.scenario.selectors import resolve as select
 from netem.specs import REGISTRY, spec_class
 from netem.specs import Churn as ChurnSpec
@@ -31,17 +31,6 @@ fault_app = Commands(
 )
 
 KINDS = ", ".join(sorted(REGISTRY))
-
-
-def compact(ids: list[int]) -> str:
-    """[0, 1, 2, 5] -> '0-2,5'."""
-    parts: list[str] = []
-    for n in sorted(ids):
-        if parts and parts[-1][1] == n - 1:
-            parts[-1] = (parts[-1][0], n)
-        else:
-            parts.append((n, n))  # type: ignore[arg-type]
-    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in parts)  # type: ignore[misc]
 
 
 def _params(items: list[str], kind: str) -> dict[str, Any]:
@@ -130,12 +119,11 @@ def apply(
         duration_s=for_s,
     )
     if fault is None:
-        out.print(f"{kind}: nodes {compact(targets)} done")
+        out.print(f"{kind}: nodes {format_ids(targets)} done")
         return
-    ways = "; ".join(f"{m} on {compact(n)}" for m, n in fault.mechanisms.items())
-    out.print(
-        f"applied {fault.id} ({_fmt(values)}) to nodes {compact(fault.targets)}: {ways}"
-    )
+    ways = "; ".join(f"{m} on {format_ids(n)}" for m, n in fault.mechanisms.items())
+    nodes = format_ids(fault.targets)
+    out.print(f"applied {fault.id} ({_fmt(values)}) to nodes {nodes}: {ways}")
     if for_s is not None:
         try:
             time.sleep(for_s)
@@ -200,7 +188,7 @@ def clear(
     if not cleared:
         out.print("no faults in force")
     for fault in cleared:
-        out.print(f"cleared {fault.id} on nodes {compact(fault.targets)}")
+        out.print(f"cleared {fault.id} on nodes {format_ids(fault.targets)}")
 
 
 @fault_app.command("list")
@@ -216,11 +204,11 @@ def list_faults(
     if not book.faults:
         out.print("no faults in force")
     for fault in book.faults:
-        ways = "; ".join(f"{m} on {compact(n)}" for m, n in fault.mechanisms.items())
+        ways = "; ".join(f"{m} on {format_ids(n)}" for m, n in fault.mechanisms.items())
         left = f", {fault.until - time.time():.0f} s left" if fault.until else ""
         out.print(
             f"{fault.id}: {fault.kind} {_fmt(fault.params)} on "
-            f"{compact(fault.targets)} ({ways}{left})"
+            f"{format_ids(fault.targets)} ({ways}{left})"
         )
 
 
@@ -241,7 +229,7 @@ def probe(
     for name, node in (("SOURCE", source), ("TARGET", target)):
         if node not in records:
             raise UsageError(
-                f"{name} {node}: no such node; nodes are {compact(list(records))}"
+                f"{name} {node}: no such node; nodes are {format_ids(list(records))}"
             )
     with ControlClient(run.token()) as client:
         reply = client.probe(

@@ -1,0 +1,286 @@
+"""Run a scenario's timeline against a running testbed.
+
+Every observe_period_s the runner asks every node for its status and
+records an observation; steps fire when their time (seconds from the start)
+or their cycle (reached by the majority) comes. Everything applied, undone,
+observed and recovered goes to the event log, one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller import testbed
+from controller.backends.base import Backend
+from controller.errors import ControllerError
+from controller.faults.api import Faults
+from controller.faults.churn import Churn, schedule
+from controller.faults.events import EventLog
+from controller.rundir import RunDir
+from controller.scenario.recovery import Observation, Recovery
+from controller.scenario.schema import Scenario
+from controller.scenario.selectors import format_ids, resolve
+from controller.scenario.steps import ClearStep, StepBase
+from netem.specs import Churn as ChurnSpec
+
+TICK_S = 0.1
+
+
+@dataclass
+class Outcome:
+    recoveries: list[dict[str, Any]] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+
+
+class ScenarioRunner:
+    def __init__(
+        self,
+        scenario: Scenario,
+        run: RunDir,
+        backend: Backend,
+        say: Callable[[str], None],
+        keep_faults: bool = False,
+    ) -> None:
+        self.scenario = scenario
+        self.run = run
+        self.backend = backend
+        self.say = say
+        self.keep_faults = keep_faults
+        self.events = EventLog(run.path / "events.jsonl")
+        self.faults = Faults(run, backend, self.events)
+        self.history: list[Observation] = []
+        self.recoveries: list[Recovery] = []
+        self.churns: list[tuple[Churn, str, float]] = []
+        self.outcome = Outcome()
+        self.periods = _periods(run)
+
+    def execute(self) -> Outcome:
+        sc = self.scenario
+        start = time.time()
+        self.events.start = start
+        self.events.write(
+            "scenario_started",
+            scenario=sc.name,
+            nodes=len(self.run.load().nodes),
+            backend=self.backend.name,
+            seed=sc.seed,
+            steps=len(sc.steps),
+            end_s=sc.end_s,
+            **self.periods,
+        )
+        timed = list(sc.timed_steps)
+        cycled = list(sc.cycle_steps)
+        next_observation = start
+        try:
+            while True:
+                now = time.time()
+                elapsed = now - start
+                if now >= next_observation:
+                    self._observe(elapsed)
+                    next_observation += sc.observe_period_s
+                cycle = self.history[-1].cycle if self.history else None
+                while timed and timed[0].at is not None and timed[0].at <= elapsed:
+                    self._step(timed.pop(0), elapsed)
+                while (
+                    cycled and cycle is not None and cycle >= (cycled[0].at_cycle or 0)
+                ):
+                    self._step(cycled.pop(0), elapsed)
+                for fault in self.faults.expire():
+                    self.say(
+                        f"[{elapsed:7.1f} s] {fault.id}: undone ({fault.kind} ended)"
+                    )
+                self._churn(elapsed)
+                if elapsed >= sc.end_s:
+                    break
+                time.sleep(TICK_S)
+        finally:
+            self._finish(time.time() - start)
+        return self.outcome
+
+    def _observe(self, elapsed: float) -> None:
+        views = testbed.collect(self.run, self.backend)
+        healthy = [v for v in views if v.healthy]
+        accs = [v.accuracy for v in healthy if v.accuracy is not None]
+        cycles = [v.cycle for v in healthy if v.cycle is not None]
+        obs = Observation(
+            t_s=round(elapsed, 3),
+            alive=sum(v.alive for v in views),
+            mean_accuracy=statistics.fmean(accs) if accs else None,
+            agreement=testbed.agreement(views),
+            hubs=tuple(testbed.majority_hubs(views)),
+            live_ids=frozenset(v.id for v in views if v.alive),
+            cycle=int(statistics.median(cycles)) if cycles else None,
+        )
+        self.history.append(obs)
+        self.events.write(
+            "observe",
+            alive=obs.alive,
+            healthy=len(healthy),
+            mean_accuracy=_r(obs.mean_accuracy),
+            min_accuracy=_r(min(accs)) if accs else None,
+            max_accuracy=_r(max(accs)) if accs else None,
+            agreement=round(obs.agreement, 3),
+            hubs=list(obs.hubs),
+            cycle=obs.cycle,
+        )
+        for rec in self.recoveries:
+            was_done = rec.done
+            rec.observe(obs)
+            if rec.done and not was_done:
+                self._report(rec)
+
+    def _report(self, rec: Recovery) -> None:
+        summary = rec.summary(self.periods.get("overlay_period_s"))
+        self.events.write("recovery", **summary)
+        self.outcome.recoveries.append(summary)
+        self.say(
+            f"          {rec.fault_id}: hubs agree after "
+            f"{_fmt(summary['hubs_agree_s'])} s "
+            f"({_fmt(summary['hubs_agree_overlay_cycles'])} overlay cycles), "
+            f"accuracy dip {_fmt(summary['dip'])}, back within "
+            f"{_fmt(summary['back_within_s'])} s"
+        )
+
+    def _step(self, step: StepBase, elapsed: float) -> None:
+        label = step.id or f"steps[{step.index}]"
+        try:
+            what = self._carry_out(step, label)
+        except ControllerError as exc:
+            self.outcome.failed_steps.append(label)
+            self.events.write("step_failed", step=label, do=step.do, error=str(exc))
+            self.say(f"[{elapsed:7.1f} s] {label}: {step.do} FAILED: {exc}")
+            return
+        self.say(f"[{elapsed:7.1f} s] {label}: {what}")
+        rec = Recovery.start(label, step.do, elapsed, self.history)
+        self.recoveries.append(rec)
+
+    def _carry_out(self, step: StepBase, label: str) -> str:
+        sc = self.scenario
+        rng = random.Random(sc.seed * 1_000_003 + step.index)
+        last = self.history[-1]
+        live = sorted(last.live_ids)
+        hubs = list(last.hubs)
+
+        if isinstance(step, ClearStep):
+            cleared = self.faults.clear(step.faults, None, step=label)
+            return "clear " + (", ".join(f.id for f in cleared) or "(nothing in force)")
+        if step.do == "heal":
+            cleared = self.faults.clear(None, {"partition"}, step=label)
+            return "heal " + (", ".join(f.id for f in cleared) or "(no partition)")
+        if step.do == "unpause":
+            cleared = self.faults.clear(None, {"pause"}, step=label)
+            return "unpause " + (", ".join(f.id for f in cleared) or "(nothing paused)")
+
+        spec = step.spec
+        assert spec is not None
+        params = spec.model_dump()
+        if step.do == "churn":
+            assert isinstance(spec, ChurnSpec)
+            return self._start_churn(spec, step, label)
+        groups = None
+        targets: list[int] = []
+        if step.do == "partition":
+            groups, taken = [], set()
+            for selector in step.groups or []:
+                if selector.group == "rest":
+                    continue
+                picked = resolve(selector, live, hubs, rng)
+                groups.append(picked)
+                taken |= set(picked)
+            for index, selector in enumerate(step.groups or []):
+                if selector.group == "rest":
+                    groups.insert(index, [n for n in live if n not in taken])
+        else:
+            pool = (
+                sorted(set(live) | {r.id for r in self.run.load().nodes})
+                if step.do == "restart"
+                else live
+            )
+            targets = resolve(step.on, pool, hubs, rng) if step.on else live
+        peers = resolve(step.peers, live, hubs, rng) if step.peers else None
+        fault = self.faults.apply(
+            step.do,
+            params,
+            targets,
+            peers=peers,
+            groups=groups,
+            via=step.via,
+            duration_s=step.for_s,
+            fault_id=step.id or f"{step.do}-{step.index}",
+            step=label,
+        )
+        if fault is None:
+            return f"{step.do} on nodes {format_ids(targets)}"
+        ways = "; ".join(f"{m} on {format_ids(n)}" for m, n in fault.mechanisms.items())
+        shown = " ".join(f"{k}={v}" for k, v in params.items())
+        until = f" for {step.for_s:g} s" if step.for_s else ""
+        return (
+            f"{step.do} {shown} on {format_ids(fault.targets)}{until} ({ways})".replace(
+                "  ", " "
+            )
+        )
+
+    def _start_churn(self, spec: ChurnSpec, step: StepBase, label: str) -> str:
+        duration = step.for_s or max(0.0, self.scenario.end_s - (step.at or 0.0))
+        seed = self.scenario.seed if spec.seed is None else spec.seed
+        joins = spec.leave_per_min if spec.join_per_min is None else spec.join_per_min
+        events = schedule(spec.leave_per_min, joins, duration, seed)
+        churn = Churn(events, random.Random(seed), time.time())
+        self.churns.append((churn, label, time.time() + duration))
+        return f"churn: {len(events)} leaves and joins over {duration:g} s"
+
+    def _churn(self, elapsed: float) -> None:
+        for churn, label, _end in self.churns:
+            for record in self.faults.churn_step(churn, step=label):
+                node, action = record["node"], record["action"]
+                self.say(f"[{elapsed:7.1f} s] {label}: node {node} {action}s")
+        self.churns = [c for c in self.churns if c[2] > time.time()]
+
+    def _finish(self, elapsed: float) -> None:
+        for rec in self.recoveries:
+            if not rec.done:
+                self._report(rec)
+        if not self.keep_faults:
+            cleared = self.faults.clear()
+            if cleared:
+                names = ", ".join(f.id for f in cleared)
+                self.say(f"[{elapsed:7.1f} s] end: cleared {names}")
+        self.events.write(
+            "scenario_finished",
+            scenario=self.scenario.name,
+            failed_steps=self.outcome.failed_steps,
+            recoveries=len(self.outcome.recoveries),
+        )
+
+
+def _periods(run: RunDir) -> dict[str, float]:
+    """The cycle lengths the nodes actually run with (paced or given)."""
+    try:
+        config = json.loads((run.node_dir(0) / "config.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {
+        k: float(config[k])
+        for k in ("overlay_period_s", "cycle_period_s")
+        if k in config
+    }
+
+
+def _fmt(value: object) -> str:
+    return (
+        "-"
+        if value is None
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
