@@ -153,6 +153,8 @@ def up(
     placements = backend.place(settings, run)
     run.create()
     run.new_token()
+    # Faults of an earlier testbed of this name died with its nodes.
+    (run.path / "faults.json").unlink(missing_ok=True)
 
     on_phase(f"preparing {settings.dataset} shards for {settings.nodes} nodes")
     try:
