@@ -14,12 +14,15 @@ from rich.table import Table
 from controller import testbed
 from controller.cliutil import Commands, RunDirOpt, err, out
 from controller.errors import UsageError
+from controller.fault_cli import fault_app, probe
 from controller.plan import TestbedSettings
 from controller.rundir import resolve, runs_root
+from controller.scenario.run_cli import app as scenario_app
 from controller.startup import (
     DOCKER_START_S_PER_NODE,
     bring_up,
     choose_backend,
+    report_fault_ways,
 )
 
 app = Commands(
@@ -147,6 +150,7 @@ def up(
         f"{chosen.name} backend in {time.monotonic() - started:.1f} s "
         f"(run dir {run.path})"
     )
+    report_fault_ways(run, chosen)
     out.print(
         "next: `controller status`, `controller wait --accuracy 0.85`, "
         "`controller down`"
@@ -298,6 +302,10 @@ def logs(
     for line in lines[-tail:] if tail else lines:
         out.print(line, markup=False, highlight=False)
 
+
+app.add_typer(fault_app, name="fault")
+app.add_typer(scenario_app, name="scenario")
+app.command("probe")(probe)
 
 image_app = typer.Typer(no_args_is_help=True, help="The node image (docker backend).")
 app.add_typer(image_app, name="image")

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from controller.errors import ControllerError
 
@@ -31,7 +32,7 @@ class Commands(typer.Typer):
                 try:
                     return func(*a, **kw)
                 except ControllerError as exc:
-                    err.print(f"[red]error:[/] {exc}", highlight=False)
+                    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
                     raise typer.Exit(exc.exit_code) from exc
 
             register(run)

@@ -49,7 +49,7 @@ def run(
     run_dir = _testbed(scenario, name or scenario.name, base_port, timeout)
     backend = testbed.backend_named(run_dir.load().backend)
     out.print(
-        f"scenario [bold]{scenario.name}[/]: {len(scenario.steps)} steps over "
+        f"scenario [bold]{scenario.name}[/]: {_steps(len(scenario.steps))} over "
         f"{scenario.end_s:g} s on testbed {run_dir.name} "
         f"(events: {run_dir.path / 'events.jsonl'})"
     )
@@ -98,3 +98,7 @@ def _testbed(
     bring_up(settings, backend, run_dir, timeout)
     report_fault_ways(run_dir, backend)
     return run_dir
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
