@@ -43,7 +43,7 @@ def validate(
             err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
             continue
         out.print(
-            f"ok: {file}: {_steps(len(scenario.steps))} over {scenario.end_s:g} s "
+            f"ok: {file}: {count_steps(len(scenario.steps))} over {scenario.end_s:g} s "
             f"on {scenario.testbed.nodes} nodes",
             markup=False,
             highlight=False,
@@ -73,5 +73,5 @@ def schema(
     out.print(f"wrote the scenario JSON Schema to {output}", highlight=False)
 
 
-def _steps(n: int) -> str:
+def count_steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"

@@ -12,7 +12,7 @@ from controller import testbed
 from controller.cliutil import out
 from controller.errors import UsageError
 from controller.rundir import RunDir, check_name, runs_root
-from controller.scenario.cli import app
+from controller.scenario.cli import app, count_steps
 from controller.scenario.loader import load_scenario
 from controller.scenario.runner import ScenarioRunner
 from controller.scenario.schema import Scenario
@@ -49,7 +49,7 @@ def run(
     run_dir = _testbed(scenario, name or scenario.name, base_port, timeout)
     backend = testbed.backend_named(run_dir.load().backend)
     out.print(
-        f"scenario [bold]{scenario.name}[/]: {_steps(len(scenario.steps))} over "
+        f"scenario [bold]{scenario.name}[/]: {count_steps(len(scenario.steps))} over "
         f"{scenario.end_s:g} s on testbed {run_dir.name} "
         f"(events: {run_dir.path / 'events.jsonl'})"
     )
@@ -98,7 +98,3 @@ def _testbed(
     bring_up(settings, backend, run_dir, timeout)
     report_fault_ways(run_dir, backend)
     return run_dir
-
-
-def _steps(n: int) -> str:
-    return f"{n} step" if n == 1 else f"{n} steps"
