@@ -125,4 +125,4 @@ def test_validate_command_accepts_every_example() -> None:
     result = CliRunner().invoke(app, ["validate", *map(str, EXAMPLES)])
     assert result.exit_code == 0, result.output
     assert result.output.count("ok: ") == len(EXAMPLES)
-    assert "1 steps over 150 s on 20 nodes" in result.output  # kill-all-hubs
+    assert "1 step over 150 s on 20 nodes" in result.output  # kill-all-hubs
