@@ -11,10 +11,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netem.plan import Drop, KernelPlan, Shape
-
 from controller.faults.book import ActiveFault
 from controller.faults.mechanism import INNODE, IPTABLES, NETEM, SHAPER
+from netem.plan import Drop, KernelPlan, Shape
 from netem.specs import (
     Bandwidth,
     BurstLoss,
@@ -71,44 +70,56 @@ def compose(
     """Every node's target state; addresses maps node id -> host:port."""
     everyone = sorted(addresses)
     targets = {n: NodeTarget() for n in everyone}
-    shapes: dict[int, dict[tuple[str, ...], list[FaultSpec]]] = defaultdict(dict)
+    whole: dict[int, list[FaultSpec]] = defaultdict(list)
+    per_peer: dict[int, dict[str, list[FaultSpec]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     drops: dict[int, list[Drop]] = defaultdict(list)
 
     for fault in faults:
         spec = fault.spec()
         for mechanism, nodes in fault.mechanisms.items():
-            for node in nodes:
-                if node not in targets:
-                    continue  # left the testbed
-                peers = _peer_ids(fault, node, everyone)
+            for node in (n for n in nodes if n in targets):  # not those that left
+                peers = [p for p in _peer_ids(fault, node, everyone) if p in addresses]
                 if fault.kind == "partition" and not peers:
                     continue
                 if mechanism == INNODE:
                     targets[node].rules.append(
-                        rule_for(
-                            fault, spec, [addresses[p] for p in peers if p in addresses]
-                        )
+                        rule_for(fault, spec, [addresses[p] for p in peers])
                     )
                 elif mechanism == IPTABLES:
-                    ips = tuple(host_of(addresses[p]) for p in peers if p in addresses)
+                    ips = tuple(host_of(addresses[p]) for p in peers)
                     if ips:
                         drops[node].append(_drop_for(spec, ips))
+                elif mechanism in (NETEM, SHAPER) and fault.peers is None:
+                    whole[node].append(spec)
                 elif mechanism in (NETEM, SHAPER):
-                    key = (
-                        ()
-                        if fault.peers is None
-                        else tuple(
-                            host_of(addresses[p]) for p in peers if p in addresses
-                        )
-                    )
-                    shapes[node].setdefault(key, []).append(spec)
+                    for p in peers:
+                        per_peer[node][host_of(addresses[p])].append(spec)
 
     for node, target in targets.items():
         target.kernel = KernelPlan(
-            shapes=tuple(_shape(key, specs) for key, specs in shapes[node].items()),
-            drops=tuple(drops[node]),
+            shapes=_shapes(whole[node], per_peer[node]), drops=tuple(drops[node])
         )
     return targets
+
+
+def _shapes(
+    whole: list[FaultSpec], per_peer: dict[str, list[FaultSpec]]
+) -> tuple[Shape, ...]:
+    """Disjoint shapes: one for the whole interface, and one per set of peers
+    that the same specs apply to. A peer's shape also carries the
+    whole-interface specs of kinds it has no spec of its own for, since a
+    packet takes only one class."""
+    classes: dict[tuple[FaultSpec, ...], list[str]] = defaultdict(list)
+    for ip, specs in per_peer.items():
+        own = {s.kind for s in specs}
+        merged = tuple(specs) + tuple(s for s in whole if s.kind not in own)
+        classes[merged].append(ip)
+    shapes = [_shape(tuple(sorted(ips)), list(specs)) for specs, ips in classes.items()]
+    if whole:
+        shapes.insert(0, _shape((), whole))
+    return tuple(shapes)
 
 
 def _shape(peers: tuple[str, ...], specs: list[FaultSpec]) -> Shape:

@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from netem.capabilities import Capabilities
-
 from controller.backends.base import Backend
 from controller.control import ControlClient
 from controller.errors import ControllerError, UsageError
@@ -23,6 +21,7 @@ from controller.faults.book import ActiveFault, FaultBook, Via, load_book, save_
 from controller.faults.compose import compose
 from controller.faults.mechanism import choose
 from controller.rundir import RunDir
+from netem.capabilities import Capabilities
 from netem.specs import spec_class
 
 log = logging.getLogger("controller.faults")
@@ -58,7 +57,11 @@ class LinkFaults:
             raise UsageError(f"{request.kind} is a node fault, not a link fault")
         params = spec_cls.model_validate(request.params).model_dump()
         mechanism = choose(
-            request.kind, request.via, request.peers is not None, self.caps
+            request.kind,
+            request.via,
+            request.peers is not None,
+            self.caps,
+            correlated=bool(params.get("correlation_pct")),
         )
 
         book = load_book(self.run.path)

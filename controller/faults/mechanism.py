@@ -3,9 +3,8 @@ namespace where the kernel can, else in the node's own transport."""
 
 from __future__ import annotations
 
-from netem.capabilities import Capabilities
-
 from controller.errors import UsageError
+from netem.capabilities import Capabilities
 from netem.specs import NETEM_KINDS, spec_class
 
 INNODE = "innode"
@@ -49,9 +48,27 @@ def _kernel_way(
     raise UsageError(f"{kind!r} is not a link fault")
 
 
-def choose(kind: str, via: str, per_link: bool, caps: Capabilities | None) -> str:
+def choose(
+    kind: str,
+    via: str,
+    per_link: bool,
+    caps: Capabilities | None,
+    correlated: bool = False,
+) -> str:
     """The mechanism for one link fault. caps is None where nodes have no
-    network namespace of their own (the process backend)."""
+    network namespace of their own (the process backend). Only netem knows
+    correlation (correlated: correlation_pct > 0)."""
+    way = _choose(kind, via, per_link, caps)
+    if correlated and way != NETEM:
+        raise UsageError(
+            f"{kind}: correlation_pct needs tc netem, which "
+            + ("this kernel lacks" if caps is not None else "the process backend lacks")
+            + f" ({way} would ignore it); drop correlation_pct"
+        )
+    return way
+
+
+def _choose(kind: str, via: str, per_link: bool, caps: Capabilities | None) -> str:
     spec_class(kind)  # unknown kinds fail here, naming the valid ones
     innode_ok = kind in INNODE_KINDS
     if caps is None:
