@@ -7,7 +7,10 @@ times) and calls to all nodes run concurrently as futures, without threads.
 from __future__ import annotations
 
 import contextlib
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
@@ -21,6 +24,9 @@ _CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
+
+# Time a probe's own RPC is given beyond its pings' timeouts.
+_PROBE_MARGIN_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,69 @@ class ControlClient:
             )
             for i, a in addresses.items()
         }
-        replies = {}
-        for i, future in futures.items():
-            try:
-                replies[i] = Reply(i, future.result(), None)
-            except grpc.RpcError as exc:
-                replies[i] = Reply(i, None, f"{exc.code().name}: {exc.details()}")
-        return replies
+        return {
+            i: Reply(i, None, r) if isinstance(r, str) else Reply(i, r, None)
+            for i, r in _results(futures).items()
+        }
+
+    def set_link_faults(
+        self,
+        addresses: Mapping[int, str],
+        sets: Mapping[int, heal_pb2.LinkFaultSet],
+        timeout: float,
+    ) -> dict[int, heal_pb2.LinkFaultSet | str]:
+        """Replace the in-node link faults of every node in sets, concurrently;
+        each value is the set the node now holds, or why there is none."""
+        missing = {i: f"no address for node {i}" for i in sets if i not in addresses}
+        futures = {
+            i: self._stub(addresses[i]).SetLinkFaults.future(
+                rules, timeout=timeout, metadata=self._metadata
+            )
+            for i, rules in sets.items()
+            if i in addresses
+        }
+        return {**missing, **_results(futures)}
+
+    def get_link_faults(
+        self, addresses: Mapping[int, str], timeout: float
+    ) -> dict[int, heal_pb2.LinkFaultSet | str]:
+        """The in-node link faults every node holds, or why there is none."""
+        futures = {
+            i: self._stub(a).GetLinkFaults.future(
+                heal_pb2.StatusRequest(), timeout=timeout, metadata=self._metadata
+            )
+            for i, a in addresses.items()
+        }
+        return _results(futures)
+
+    def probe(
+        self,
+        address: str,
+        target: str,
+        count: int,
+        payload_bytes: int = 0,
+        timeout_s: float = 1.0,
+        concurrency: int = 1,
+        rpc_timeout: float | None = None,
+    ) -> heal_pb2.ProbeReply:
+        """Have the node at address ping target count times through its own
+        link faults. rpc_timeout defaults to the longest the pings can take,
+        plus a margin. Raises grpc.RpcError when the node does not answer
+        (INVALID_ARGUMENT names a bad value)."""
+        if rpc_timeout is None:
+            rounds = math.ceil(count / max(1, concurrency))
+            rpc_timeout = rounds * timeout_s + _PROBE_MARGIN_S
+        request = heal_pb2.ProbeRequest(
+            address=target,
+            count=count,
+            payload_bytes=payload_bytes,
+            timeout_s=timeout_s,
+            concurrency=concurrency,
+        )
+        reply: heal_pb2.ProbeReply = self._stub(address).Probe(
+            request, timeout=rpc_timeout, metadata=self._metadata
+        )
+        return reply
 
     def shutdown(self, addresses: dict[int, str], reason: str, timeout: float) -> None:
         futures = [
@@ -82,3 +144,15 @@ class ControlClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _results(futures: Mapping[int, grpc.Future]) -> dict[int, Any]:
+    """Each future's result (a reply message; grpc's futures carry no type),
+    or the status code and details of its failure as a string."""
+    results: dict[int, Any] = {}
+    for i, future in futures.items():
+        try:
+            results[i] = future.result()
+        except grpc.RpcError as exc:
+            results[i] = f"{exc.code().name}: {exc.details()}"
+    return results

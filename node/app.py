@@ -11,6 +11,8 @@ import grpc
 
 from node.config import ConfigError, NodeConfig
 from node.elevator import Elevator
+from node.faults import LinkFaults
+from node.faults_server import LinkFaultInterceptor
 from node.heal import HealNode
 from node.learner import Learner
 from node.metrics import NodeMetrics
@@ -54,7 +56,9 @@ async def serve(config: NodeConfig) -> int:
     rng = random.Random(config.seed * 7919 + config.node_id)
     learner = Learner(config, config.data_dir)
     metrics.train_samples.set(learner.samples)
-    transport = Transport(metrics, config.max_message_bytes)
+    # Its own generator: fault draws leave the protocol's sequence alone.
+    faults = LinkFaults(random.Random(f"link-faults/{config.seed}/{config.node_id}"))
+    transport = Transport(metrics, config.max_message_bytes, config.address, faults)
     overlay = Elevator(config, transport, metrics, rng)
     node = HealNode(config, overlay, transport, learner, metrics, rng)
 
@@ -63,10 +67,13 @@ async def serve(config: NodeConfig) -> int:
     def request_stop(reason: str = "") -> None:
         stop.set()
 
-    server = grpc.aio.server(options=channel_options(config.max_message_bytes))
+    server = grpc.aio.server(
+        interceptors=[LinkFaultInterceptor(faults)],
+        options=channel_options(config.max_message_bytes),
+    )
     heal_pb2_grpc.add_NodeServicer_to_server(NodeService(node, metrics), server)
     heal_pb2_grpc.add_ControlServicer_to_server(
-        ControlService(node, metrics, token, request_stop), server
+        ControlService(node, metrics, token, request_stop, faults, transport), server
     )
     endpoint = f"{config.bind_host}:{config.port}"
     try:

@@ -4,32 +4,33 @@ codes in one place."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 from google.protobuf.message import Message
 
 from node.codec import CodecError, encode_model
+from node.faults import FaultError, LinkFaults
+from node.faults_probe import probe
 from node.heal import HealNode
 from node.metrics import NodeMetrics
+from node.transport import Transport
 from protos import heal_pb2, heal_pb2_grpc
 
 log = logging.getLogger("node.service")
 
-T = TypeVar("T")
 
-
-async def _guarded(context: grpc.aio.ServicerContext, work: Awaitable[T]) -> T:
-    """Run a handler body; domain errors become gRPC status codes."""
+@contextlib.asynccontextmanager
+async def _guarded(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+    """Domain errors raised in the block become gRPC status codes."""
     try:
-        return await work
-    except CodecError as exc:
+        yield
+    except (CodecError, FaultError) as exc:
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-    raise AssertionError("unreachable")  # abort() always raises
 
 
 class NodeService(heal_pb2_grpc.NodeServicer):
@@ -54,7 +55,8 @@ class NodeService(heal_pb2_grpc.NodeServicer):
 
     async def PushModel(self, request, context):  # type: ignore[no-untyped-def]
         self._count("push", request)
-        reply = await _guarded(context, self._node.serve_push(request))
+        async with _guarded(context):
+            reply = await self._node.serve_push(request)
         if reply.accepted:
             self._metrics.sent.labels("global").inc()
             self._metrics.bytes_sent.labels("global").inc(reply.ByteSize())
@@ -62,12 +64,9 @@ class NodeService(heal_pb2_grpc.NodeServicer):
 
     async def ExchangeAggregate(self, request, context):  # type: ignore[no-untyped-def]
         self._count("aggregate", request)
-
-        async def take() -> heal_pb2.AggregateReply:
+        async with _guarded(context):
             self._node.receive_aggregate(request)
-            return heal_pb2.AggregateReply(accepted=True)
-
-        return await _guarded(context, take())
+        return heal_pb2.AggregateReply(accepted=True)
 
     async def PullModel(self, request, context):  # type: ignore[no-untyped-def]
         self._count("pull", request)
@@ -88,7 +87,8 @@ class NodeService(heal_pb2_grpc.NodeServicer):
 
 
 class ControlService(heal_pb2_grpc.ControlServicer):
-    """Status and shutdown, for callers that hold the testbed token."""
+    """Status, shutdown, link faults and probes, for callers that hold the
+    testbed token."""
 
     def __init__(
         self,
@@ -96,9 +96,13 @@ class ControlService(heal_pb2_grpc.ControlServicer):
         metrics: NodeMetrics,
         token: str | None,
         stop: Callable[[str], None],
+        faults: LinkFaults,
+        transport: Transport,
     ) -> None:
         self._node = node
         self._metrics = metrics
+        self._faults = faults
+        self._transport = transport
         self._token = token
         self._stop = stop
         self._started = time.monotonic()
@@ -137,3 +141,22 @@ class ControlService(heal_pb2_grpc.ControlServicer):
         log.info("shutdown requested: %s", request.reason or "no reason given")
         asyncio.get_running_loop().call_soon(self._stop, request.reason)
         return heal_pb2.ShutdownReply()
+
+    async def SetLinkFaults(self, request, context):  # type: ignore[no-untyped-def]
+        await self._authorize(context)
+        async with _guarded(context):
+            return self._faults.replace(request)
+
+    async def GetLinkFaults(self, request, context):  # type: ignore[no-untyped-def]
+        await self._authorize(context)
+        return self._faults.current()
+
+    async def Probe(self, request, context):  # type: ignore[no-untyped-def]
+        await self._authorize(context)
+        async with _guarded(context):
+            return await probe(
+                self._transport,
+                request,
+                self._node.me,
+                self._node.cfg.max_message_bytes,
+            )
