@@ -58,6 +58,7 @@ async def serve(config: NodeConfig) -> int:
     metrics.train_samples.set(learner.samples)
     # Its own generator: fault draws leave the protocol's sequence alone.
     faults = LinkFaults(random.Random(f"link-faults/{config.seed}/{config.node_id}"))
+    metrics.watch_link_faults(faults)
     transport = Transport(metrics, config.max_message_bytes, config.address, faults)
     overlay = Elevator(config, transport, metrics, rng)
     node = HealNode(config, overlay, transport, learner, metrics, rng)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from node.faults import LinkFaults
 
 # Message types, as counted on the wire (label values are fixed).
 MESSAGE_TYPES = ("cache", "backward", "push", "global", "aggregate", "pull", "ping")
@@ -118,5 +125,48 @@ class NodeMetrics:
         for hub in hubs:
             self.hub_view.labels(str(hub)).set(1)
 
+    def watch_link_faults(self, faults: LinkFaults) -> None:
+        """Export the in-node link faults' counters, read at scrape time."""
+        self.registry.register(_LinkFaultCollector(faults))
+
     def serve(self, host: str, port: int) -> None:
         start_http_server(port, addr=host, registry=self.registry)
+
+
+class _LinkFaultCollector(Collector):
+    """heal_linkfault_*: what the in-node link faults did to messages."""
+
+    EFFECTS = ("dropped", "delayed", "throttled", "duplicated")
+    DIRECTIONS = ("egress", "ingress")
+
+    def __init__(self, faults: LinkFaults) -> None:
+        self._faults = faults
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        messages = CounterMetricFamily(
+            "heal_linkfault_messages",
+            "Messages an in-node link fault dropped, delayed, throttled or duplicated",
+            labels=["direction", "effect"],
+        )
+        for direction in self.DIRECTIONS:
+            for effect in self.EFFECTS:
+                count = self._faults.counts[direction, effect]
+                messages.add_metric([direction, effect], count)
+        yield messages
+        held = CounterMetricFamily(
+            "heal_linkfault_held_seconds",
+            "Time messages were held back by in-node delays and rate limits",
+            labels=["direction"],
+        )
+        for direction in self.DIRECTIONS:
+            held.add_metric([direction], self._faults.held_s[direction])
+        yield held
+        current = self._faults.current()
+        yield GaugeMetricFamily(
+            "heal_linkfault_rules", "In-node link rules in force", len(current.rules)
+        )
+        yield GaugeMetricFamily(
+            "heal_linkfault_version",
+            "Version of the rule set the controller last sent",
+            current.version,
+        )
