@@ -5,6 +5,7 @@ the baseline and the book."""
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -27,10 +28,23 @@ NODES = 6
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunDir]:
     run, _ = start_testbed(tmp_path_factory.mktemp("faults"), NODES)
     try:
+        connect_all(run)
         yield run
     finally:
         leftovers = testbed.down(run)
         assert not leftovers, leftovers
+
+
+def connect_all(run: RunDir, timeout: float = 20.0) -> None:
+    """Wait until every node reaches every other: a node that called a peer
+    before it listened keeps a failed channel for up to a second."""
+    deadline = time.monotonic() + timeout
+    pending = [(a, b) for a in range(NODES) for b in range(NODES) if a != b]
+    while pending and time.monotonic() < deadline:
+        pending = [(a, b) for a, b in pending if pings(run, a, b, count=1)[0] < 1]
+        if pending:
+            time.sleep(0.2)
+    assert not pending, f"links not up after {timeout} s: {pending}"
 
 
 def pings(run: RunDir, source: int, target: int, count: int = 10) -> tuple[int, float]:
