@@ -32,6 +32,10 @@ def run(
     down: Annotated[
         bool, typer.Option(help="Stop the testbed when the scenario ends.")
     ] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="docker or process, instead of the file's testbed.backend."),
+    ] = None,
     base_port: Annotated[
         int, typer.Option(help="process backend: first port, if it starts one.")
     ] = 47000,
@@ -46,7 +50,7 @@ def run(
     RUN_DIR/events.jsonl. Faults still in force at the end are cleared.
     """
     scenario = load_scenario(file)
-    run_dir = _testbed(scenario, name or scenario.name, base_port, timeout)
+    run_dir = _testbed(scenario, name or scenario.name, backend, base_port, timeout)
     backend = testbed.backend_named(run_dir.load().backend)
     out.print(
         f"scenario [bold]{scenario.name}[/]: {count_steps(len(scenario.steps))} over "
@@ -71,7 +75,11 @@ def run(
 
 
 def _testbed(
-    scenario: Scenario, name: str, base_port: int, timeout: float | None
+    scenario: Scenario,
+    name: str,
+    backend_name: str | None,
+    base_port: int,
+    timeout: float | None,
 ) -> RunDir:
     """The running testbed of that name, or a new one as the header says."""
     check_name(name)
