@@ -100,7 +100,7 @@ def _testbed(
             return run_dir
     settings = scenario.settings(base_port=base_port)
     backend = choose_backend(
-        scenario.testbed.backend, subnet=None, memory=None, cpus=None
+        backend_name or scenario.testbed.backend, subnet=None, memory=None, cpus=None
     )
     out.print(f"starting testbed {name}: {wanted} nodes on the {backend.name} backend")
     bring_up(settings, backend, run_dir, timeout)
