@@ -13,8 +13,11 @@ from controller.backends.base import Backend
 from controller.backends.docker_options import parse_docker_options
 from controller.cliutil import err, out
 from controller.errors import ControllerError, UsageError
+from controller.faults.mechanism import choose
 from controller.plan import TestbedSettings
 from controller.rundir import RunDir
+from netem.capabilities import Capabilities
+from netem.specs import REGISTRY
 
 # Default health wait on docker, seconds a node: each container imports torch.
 DOCKER_START_S_PER_NODE = 4.0
@@ -65,12 +68,21 @@ def report_fault_ways(run: RunDir, backend: Backend) -> None:
             "link faults: applied in-node (the process backend has no kernel way)"
         )
         return
-    have = [n for n, ok in caps.__dict__.items() if ok]
-    lacking = [n for n, ok in caps.__dict__.items() if not ok]
-    line = f"link faults: kernel has {', '.join(have) or 'nothing usable'}"
-    if lacking:
-        line += f"; lacks {', '.join(lacking)}: those faults are applied in-node"
-    out.print(line)
+    out.print(f"link faults: {fault_ways(caps)}")
+
+
+def fault_ways(caps: Capabilities) -> str:
+    """Which link fault kinds the kernel takes and which go in-node, in words."""
+    ways: dict[str, list[str]] = {}
+    for kind, spec in sorted(REGISTRY.items()):
+        if spec.scope != "link":
+            continue
+        try:
+            way = choose(kind, "auto", False, caps)
+        except UsageError:
+            way = "unavailable"
+        ways.setdefault(way, []).append(kind)
+    return "; ".join(f"{way}: {', '.join(kinds)}" for way, kinds in ways.items())
 
 
 def health_timeout(given: float | None, backend: Backend, nodes: int) -> float:
