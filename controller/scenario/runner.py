@@ -30,6 +30,7 @@ from controller.scenario.steps import ClearStep, StepBase
 from netem.specs import Churn as ChurnSpec
 
 TICK_S = 0.1
+PROGRESS_EVERY_S = 10.0  # a status line on the terminal
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ScenarioRunner:
         self.churns: list[tuple[Churn, str, float]] = []
         self.outcome = Outcome()
         self.periods = _periods(run)
+        self._next_progress = 0.0
 
     def execute(self) -> Outcome:
         sc = self.scenario
@@ -118,6 +120,14 @@ class ScenarioRunner:
             cycle=int(statistics.median(cycles)) if cycles else None,
         )
         self.history.append(obs)
+        if elapsed >= self._next_progress:
+            self._next_progress += PROGRESS_EVERY_S
+            acc = "-" if obs.mean_accuracy is None else f"{obs.mean_accuracy:.3f}"
+            self.say(
+                f"[{elapsed:7.1f} s] {obs.alive} alive, cycle {obs.cycle}, mean "
+                f"accuracy {acc}, hubs {format_ids(list(obs.hubs)) or '-'} "
+                f"(agreement {obs.agreement:.0%})"
+            )
         self.events.write(
             "observe",
             alive=obs.alive,
