@@ -166,8 +166,10 @@ class ScenarioRunner:
             self.events.write("step_failed", step=label, do=step.do, error=str(exc))
             self.say(f"[{elapsed:7.1f} s] {label}: {step.do} FAILED: {exc}")
             return
-        self.say(f"[{elapsed:7.1f} s] {label}: {what}")
-        rec = Recovery.start(label, step.do, elapsed, self.history)
+        # Recovery is timed from when the fault is wholly in force.
+        done = time.time() - self.events.start
+        self.say(f"[{elapsed:7.1f} s] {label}: {what} (took {done - elapsed:.1f} s)")
+        rec = Recovery.start(label, step.do, done, self.history)
         self.recoveries.append(rec)
 
     def _carry_out(self, step: StepBase, label: str) -> str:
