@@ -109,7 +109,7 @@ def probe(run: Runner, timeout_s: float = 10.0) -> Capabilities:
     iptables, statistic = prober.iptables_and_statistic()
 
     caps = Capabilities(netem, tbf, htb, u32, iptables, statistic)
-    log.info("kernel capabilities: %s", caps.describe())
+    log.debug("kernel capabilities: %s", caps.describe())
     return caps
 
 

@@ -73,7 +73,7 @@ class KernelExecutor:
             # Any abort, Ctrl-C included: no faults rather than half a plan.
             self._undo(exc)
             raise
-        log.info("applied %s on %s", plan.summary(), self.dev)
+        log.debug("applied %s on %s", plan.summary(), self.dev)
         return commands
 
     def clear(self) -> list[list[str]]:
@@ -90,7 +90,7 @@ class KernelExecutor:
             # The failures of the clear commands now explain what is left.
             notes = [f"clear step failed: {failure}" for failure in failed]
             raise Mismatch(self.dev, [*exc.differences, *notes]) from exc
-        log.info("cleared %s", self.dev)
+        log.debug("cleared %s", self.dev)
         return commands
 
     def _clear_commands(self) -> list[list[str]]:
