@@ -285,13 +285,9 @@ def _periods(run: RunDir) -> dict[str, float]:
 
 
 def _fmt(value: object) -> str:
-    return (
-        "-"
-        if value is None
-        else f"{value:g}"
-        if isinstance(value, float)
-        else str(value)
-    )
+    if value is None:
+        return "-"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _r(value: float | None) -> float | None:
