@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from controller.errors import NoTestbedError, UsageError
 
@@ -48,6 +48,9 @@ class TestbedState(BaseModel):
     nodes: list[NodeRecord]
     launcher_pid: int | None = None
     launcher_started: float | None = None
+    # (pid, create time) of each launcher that `restart` or `add_node`
+    # started on the process backend, one node each.
+    extra_launchers: list[tuple[int, float]] = Field(default_factory=list)
     phase: Literal["starting", "up", "failed", "down"] = "starting"
 
 

@@ -4,22 +4,30 @@
 address in it; start records the container names, builds the node image
 (at once when cached), makes the network and starts the containers. Every
 object carries the testbed's label, and `down` removes by that label.
+Node faults and the command runner are in docker_faults, joining nodes'
+addresses, image and limits in docker_join.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from ipaddress import IPv4Network
 
 import docker
 
+from controller.backends import docker_faults as faults
+from controller.backends import docker_join as join
 from controller.backends import docker_ops as ops
-from controller.backends.base import Backend, Liveness, Placement
+from controller.backends.base import (
+    Backend,
+    Liveness,
+    Placement,
+    Runner,
+    node_record,
+)
 from controller.backends.docker_down import remove_testbed
 from controller.backends.docker_engine import (
-    GRPC_PORT,
-    METRICS_PORT,
     DockerUnavailable,
     check_testbed_name,
     connect,
@@ -32,11 +40,20 @@ from controller.backends.docker_host import ensure_neighbour_room
 from controller.backends.docker_live import LivenessReader, container_log
 from controller.backends.docker_net import choose_subnet, create_network, node_ip
 from controller.backends.docker_options import DockerOptions
-from controller.backends.docker_start import check_cpus, start_containers
+from controller.backends.docker_start import (
+    check_cpus,
+    start_container,
+    start_containers,
+)
+from controller.backends.joining import (
+    check_joiner_config,
+    ensure_joiner_shard,
+    next_node_id,
+)
 from controller.errors import StartError
 from controller.image import REPO_ROOT, ensure_image
 from controller.plan import TestbedSettings
-from controller.rundir import RunDir, TestbedState
+from controller.rundir import NodeRecord, RunDir, TestbedState
 from node.config import NodeConfig
 
 log = logging.getLogger("controller.docker")
@@ -70,16 +87,7 @@ class DockerBackend(Backend):
         ensure_neighbour_room(settings.nodes)
         self._subnet = subnet
         ips = [node_ip(subnet, i) for i in range(settings.nodes)]
-        return [
-            Placement(
-                "0.0.0.0",
-                GRPC_PORT,
-                METRICS_PORT,
-                f"{ip}:{GRPC_PORT}",
-                f"{ip}:{METRICS_PORT}",
-            )
-            for ip in ips
-        ]
+        return [join.placement(ip, i) for i, ip in enumerate(ips)]
 
     def start(
         self,
@@ -126,7 +134,7 @@ class DockerBackend(Backend):
             return [f"everything labelled {label_filter(state.name)['label']}: {exc}"]
 
     def kill(self, run: RunDir, state: TestbedState, node_id: int) -> None:
-        name = container_name(state.name, node_id)
+        name = _container(state, node_id)
         with engine_errors(f"killing {name}"):
             try:
                 self.client.api.kill(name)
@@ -138,3 +146,73 @@ class DockerBackend(Backend):
     def log_lines(self, run: RunDir, state: TestbedState, node_id: int) -> list[str]:
         with engine_errors(f"reading the log of node {node_id}"):
             return container_log(self.client, run, state, node_id)
+
+    def pause(self, run: RunDir, state: TestbedState, node_id: int) -> None:
+        name = _container(state, node_id)
+        with engine_errors(f"pausing {name}"):
+            faults.pause(self.client, name)
+
+    def unpause(self, run: RunDir, state: TestbedState, node_id: int) -> None:
+        name = _container(state, node_id)
+        with engine_errors(f"unpausing {name}"):
+            faults.unpause(self.client, name)
+
+    def restart(self, run: RunDir, state: TestbedState, node_id: int) -> None:
+        name = _container(state, node_id)
+        with engine_errors(f"restarting {name}"):
+            faults.restart(self.client, name)
+
+    def add_node(
+        self,
+        run: RunDir,
+        state: TestbedState,
+        settings: TestbedSettings,
+        config_for: Callable[[Placement], NodeConfig],
+    ) -> NodeRecord:
+        node_id = next_node_id(state)
+        with engine_errors(f"placing node {node_id}"):
+            image, options = join.template(self.client, state.name)
+            subnet = join.testbed_subnet(self.client, state.name)
+            ip = join.free_ip(self.client, state, subnet, node_id)
+        placement = join.placement(ip, node_id)
+        config = config_for(placement)
+        check_joiner_config(config, placement)
+        if config.shard is None:  # else it trains on a shard that exists
+            ensure_joiner_shard(
+                run.data_dir, node_id, [r.id for r in state.nodes], settings.seed
+            )
+
+        record = NodeRecord(
+            id=node_id,
+            address=placement.address,
+            metrics=placement.metrics,
+            container=container_name(state.name, node_id),
+        )
+        state.nodes.append(record)
+        run.save(state)
+        log.info("node %d joins testbed %s at %s", node_id, state.name, ip)
+        start_container(self.client, run, config, image=image, ip=ip, options=options)
+        return record
+
+    def runner(self, run: RunDir, state: TestbedState, node_id: int) -> Runner | None:
+        return self.runners(run, state, [node_id])[node_id]
+
+    def runners(
+        self, run: RunDir, state: TestbedState, node_ids: Iterable[int]
+    ) -> dict[int, Runner]:
+        """One list request for all; a container that is missing or stopped
+        makes its runner's calls fail with RUNNER_FAILED and the reason."""
+        names = {i: _container(state, i) for i in node_ids}
+        with engine_errors("listing containers"):
+            found = ops.containers_by_name(self.client, state.name)
+        return {
+            i: faults.ContainerRunner(
+                self.client, found[n]["Id"] if n in found else n, n
+            )
+            for i, n in names.items()
+        }
+
+
+def _container(state: TestbedState, node_id: int) -> str:
+    record = node_record(state, node_id)
+    return record.container or container_name(state.name, node_id)

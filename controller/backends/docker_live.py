@@ -35,7 +35,8 @@ class LivenessReader:
         for record in state.nodes:
             name = record.container or container_name(state.name, record.id)
             if name in running:
-                result[record.id] = Liveness(True, None, memory[name])
+                paused = found[name]["State"] == "paused"
+                result[record.id] = Liveness(True, None, memory[name], paused)
             elif name in found:
                 code = ops.exit_code(client, found[name]["Id"])
                 result[record.id] = Liveness(False, code)

@@ -52,11 +52,11 @@ def write_container_config(run: RunDir, config: NodeConfig) -> Path:
     return path.resolve()
 
 
-def mounts(run: RunDir, node_id: int, config_file: Path) -> list[docker.types.Mount]:
+def mounts(run: RunDir, shard: int, config_file: Path) -> list[docker.types.Mount]:
     """The node's own files, read-only: shard, test split, meta, config, token."""
     data = run.data_dir.resolve()
     files = {
-        f"{DATA_IN}/{shard_file(node_id)}": data / shard_file(node_id),
+        f"{DATA_IN}/{shard_file(shard)}": data / shard_file(shard),
         f"{DATA_IN}/{TEST_FILE}": data / TEST_FILE,
         f"{DATA_IN}/{META_FILE}": data / META_FILE,
         CONFIG_IN: config_file,
@@ -94,7 +94,7 @@ def create_kwargs(
         "memswap_limit": options.memory_bytes,
         "nano_cpus": options.nano_cpus,
         "healthcheck": HEALTHCHECK,
-        "mounts": mounts(run, config.node_id, config_file),
+        "mounts": mounts(run, config.data_shard, config_file),
         "network": net,
         "networking_config": {net: endpoint},
         "log_config": LOG_CONFIG,

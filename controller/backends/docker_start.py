@@ -48,17 +48,7 @@ def start_containers(
 
     def start_one(config: NodeConfig) -> None:
         ip = node_ip(subnet, config.node_id)
-        endpoint = client.api.create_endpoint_config(ipv4_address=ip)
-        kwargs = create_kwargs(
-            run, config, image=image, options=options, endpoint=endpoint
-        )
-        try:
-            client.containers.create(**kwargs).start()
-        except (docker.errors.APIError, requests.RequestException) as exc:
-            raise StartError(
-                f"container {kwargs['name']} did not start: {reason(exc)}"
-            ) from exc
-        log.debug("started %s at %s", kwargs["name"], ip)
+        start_container(client, run, config, image=image, ip=ip, options=options)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         futures = [pool.submit(start_one, config) for config in configs]
@@ -70,3 +60,24 @@ def start_containers(
             for future in futures:
                 future.cancel()
             raise
+
+
+def start_container(
+    client: docker.DockerClient,
+    run: RunDir,
+    config: NodeConfig,
+    *,
+    image: str,
+    ip: str,
+    options: DockerOptions,
+) -> None:
+    """Create and start one node's container at its static address ip."""
+    endpoint = client.api.create_endpoint_config(ipv4_address=ip)
+    kwargs = create_kwargs(run, config, image=image, options=options, endpoint=endpoint)
+    try:
+        client.containers.create(**kwargs).start()
+    except (docker.errors.APIError, requests.RequestException) as exc:
+        raise StartError(
+            f"container {kwargs['name']} did not start: {reason(exc)}"
+        ) from exc
+    log.debug("started %s at %s", kwargs["name"], ip)

@@ -1,86 +1,52 @@
-"""Nodes as local processes on loopback, forked from one launcher process."""
+"""Nodes as local processes on loopback, forked from one launcher process.
+
+Node faults: kill is SIGKILL, pause SIGSTOP and unpause SIGCONT. restart
+and add_node start a fresh launcher for that one node (see process_procs),
+so each pays the launcher's few seconds of imports.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import psutil
 
-from controller.backends.base import Backend, Liveness, Placement
+from controller.backends import process_procs as procs
+from controller.backends.base import (
+    Backend,
+    Liveness,
+    Placement,
+    Runner,
+    node_record,
+)
+from controller.backends.joining import (
+    check_joiner_config,
+    ensure_joiner_shard,
+    next_node_id,
+)
+from controller.backends.process_place import (
+    place_all,
+    place_joiner,
+    port_free,
+)
 from controller.errors import ConflictError, StartError
-from controller.plan import TestbedSettings, ports
-from controller.rundir import RunDir, TestbedState
+from controller.plan import TestbedSettings
+from controller.rundir import NodeRecord, RunDir, TestbedState
 from node.config import NodeConfig
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ProcessBackend", "port_free"]
 
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
-
-
-def _process(pid: int | None, started: float | None) -> psutil.Process | None:
-    """The process with that pid, unless the pid now belongs to another one."""
-    if pid is None:
-        return None
-    try:
-        proc = psutil.Process(pid)
-        if started is not None and abs(proc.create_time() - started) > 1.0:
-            return None
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return proc
-    except psutil.NoSuchProcess:
-        return None
+# How long a node that restart stops gets to exit on SIGTERM.
+RESTART_GRACE_S = 5.0
 
 
 class ProcessBackend(Backend):
     name = "process"
 
     def place(self, settings: TestbedSettings, run: RunDir) -> list[Placement]:
-        placements = []
-        taken = []
-        for i in range(settings.nodes):
-            port, metrics_port = ports(settings, i)
-            taken += [
-                p for p in (port, metrics_port) if not port_free(settings.host, p)
-            ]
-            placements.append(
-                Placement(
-                    settings.host,
-                    port,
-                    metrics_port,
-                    f"{settings.host}:{port}",
-                    f"{settings.host}:{metrics_port}",
-                )
-            )
-        if taken:
-            shown = ", ".join(map(str, taken[:8])) + (", ..." if len(taken) > 8 else "")
-            raise ConflictError(
-                f"ports in use on {settings.host}: {shown}. The process backend "
-                f"needs ports {settings.base_port}-"
-                f"{settings.base_port + 2 * settings.nodes - 1}; choose another "
-                "range with --base-port, or stop what holds them (a testbed "
-                "of yours? see `controller status`, `controller down`)"
-            )
-        return placements
+        return place_all(settings)
 
     def start(
         self,
@@ -90,103 +56,97 @@ class ProcessBackend(Backend):
         progress: Callable[[int], None],
     ) -> None:
         dirs = [run.node_dir(c.node_id) for c in configs]
-        for config, node_dir in zip(configs, dirs, strict=True):
-            node_dir.mkdir(parents=True, exist_ok=True)
-            (node_dir / "config.json").write_text(config.model_dump_json(indent=2))
-            for stale in ("pid", "exit", "node.log"):
-                (node_dir / stale).unlink(missing_ok=True)
+        for config in configs:
+            _write_node_dir(run, config)
 
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
-        )
-        with open(run.path / "launcher.log", "ab") as log:
-            launcher = subprocess.Popen(
-                [sys.executable, "-m", "node.launcher", *map(str, dirs)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-                start_new_session=True,  # its own process group, for `down`
-            )
+        launcher = procs.spawn_launcher(run, dirs)
         state.launcher_pid = launcher.pid
         state.launcher_started = psutil.Process(launcher.pid).create_time()
         run.save(state)
 
-        # The launcher imports torch once (a few seconds), then forks quickly.
-        deadline = time.monotonic() + 120
-        pending = {c.node_id: d for c, d in zip(configs, dirs, strict=True)}
-        while pending:
-            for node_id, node_dir in list(pending.items()):
-                pid = _read_pid(node_dir)
-                if pid is not None:
-                    record = state.nodes[node_id]
-                    record.pid = pid
-                    proc = _process(pid, None)
-                    record.pid_started = proc.create_time() if proc else None
-                    del pending[node_id]
-                    progress(1)
-            if launcher.poll() is not None and pending:
-                raise StartError(
-                    f"the node launcher exited with code {launcher.returncode} "
-                    f"before starting {len(pending)} nodes; see "
-                    f"{run.path / 'launcher.log'}"
-                )
-            if time.monotonic() > deadline:
-                raise StartError("the node launcher did not start every node in 120 s")
-            time.sleep(0.05)
+        deadline = time.monotonic() + procs.FORK_TIMEOUT_S
+        for config, node_dir in zip(configs, dirs, strict=True):
+            try:
+                proc = procs.wait_for_pid(run, launcher, node_dir, deadline)
+            except StartError:
+                run.save(state)  # the pids found so far, for `down`
+                raise
+            record = node_record(state, config.node_id)
+            record.pid, record.pid_started = proc.pid, proc.create_time()
+            progress(1)
         run.save(state)
 
     def liveness(self, run: RunDir, state: TestbedState) -> dict[int, Liveness]:
         result = {}
         for record in state.nodes:
-            # A controller killed during `up` may not have copied the pids.
-            pid = record.pid or _read_pid(run.node_dir(record.id))
-            proc = _process(pid, record.pid_started)
-            if proc is not None:
-                try:
-                    pss = proc.memory_full_info().pss / 2**20
-                except (psutil.AccessDenied, psutil.NoSuchProcess, AttributeError):
-                    pss = None
-                result[record.id] = Liveness(True, None, pss)
-                continue
+            proc = procs.node_process(run, record)
+            try:
+                if proc is not None:
+                    result[record.id] = _alive(proc)
+                    continue
+            except psutil.NoSuchProcess:
+                pass  # it ended between the two looks
             exited = run.exit_status(record.id)
             code = int(exited["code"]) if exited else None  # type: ignore[call-overload]
             result[record.id] = Liveness(False, code)
         return result
 
     def kill(self, run: RunDir, state: TestbedState, node_id: int) -> None:
-        proc = _process(state.nodes[node_id].pid, state.nodes[node_id].pid_started)
+        proc = procs.node_process(run, node_record(state, node_id))
         if proc is not None:
-            proc.kill()
+            procs.send_signal(proc, signal.SIGKILL)
+
+    def pause(self, run: RunDir, state: TestbedState, node_id: int) -> None:
+        procs.send_signal(_running(run, state, node_id), signal.SIGSTOP)
+
+    def unpause(self, run: RunDir, state: TestbedState, node_id: int) -> None:
+        proc = procs.node_process(run, node_record(state, node_id))
+        if proc is not None:
+            procs.send_signal(proc, signal.SIGCONT)
+
+    def restart(self, run: RunDir, state: TestbedState, node_id: int) -> None:
+        record = node_record(state, node_id)
+        proc = procs.node_process(run, record)
+        if proc is not None:
+            procs.end_process(proc, RESTART_GRACE_S)
+        self._launch(run, state, record)
+
+    def add_node(
+        self,
+        run: RunDir,
+        state: TestbedState,
+        settings: TestbedSettings,
+        config_for: Callable[[Placement], NodeConfig],
+    ) -> NodeRecord:
+        placement = place_joiner(settings, state, next_node_id(state))
+        config = config_for(placement)
+        check_joiner_config(config, placement)
+        donors = [r.id for r in state.nodes]
+        if config.shard is None:  # else it trains on a shard that exists
+            ensure_joiner_shard(config.data_dir, config.node_id, donors, settings.seed)
+        _write_node_dir(run, config)
+
+        record = NodeRecord(
+            id=config.node_id, address=placement.address, metrics=placement.metrics
+        )
+        state.nodes.append(record)
+        run.save(state)
+        self._launch(run, state, record)
+        return record
 
     def stop(self, run: RunDir, state: TestbedState, timeout: float) -> list[str]:
-        procs = self._all_processes(run, state)
-        for proc in procs:
-            _signal(proc, signal.SIGTERM)
-        _, alive = psutil.wait_procs(procs, timeout=timeout)
+        found = procs.testbed_processes(run, state)
+        for proc in found:
+            procs.send_signal(proc, signal.SIGTERM)
+            # A stopped (paused) node handles SIGTERM only once it runs again.
+            procs.send_signal(proc, signal.SIGCONT)
+        _, alive = psutil.wait_procs(found, timeout=timeout)
         for proc in alive:
-            _signal(proc, signal.SIGKILL)
+            procs.send_signal(proc, signal.SIGKILL)
         _, alive = psutil.wait_procs(alive, timeout=5)
         # A zombie has ended; only its parent (perhaps not us) can reap it.
-        alive = [p for p in alive if _process(p.pid, None) is not None]
-        return [f"process {p.pid} ({' '.join(_cmdline(p))[:60]})" for p in alive]
-
-    def _all_processes(self, run: RunDir, state: TestbedState) -> list[psutil.Process]:
-        procs = []
-        launcher = _process(state.launcher_pid, state.launcher_started)
-        if launcher is not None:
-            procs.append(launcher)
-            with contextlib.suppress(psutil.NoSuchProcess):
-                procs += launcher.children(recursive=True)
-        # Children of a launcher that was killed were re-parented: find them
-        # by their pid files, which `start` may not have copied into state.
-        for record in state.nodes:
-            pid = record.pid or _read_pid(run.node_dir(record.id))
-            proc = _process(pid, record.pid_started)
-            if proc is not None and _is_launcher_child(proc, run) and proc not in procs:
-                procs.append(proc)
-        return procs
+        alive = [p for p in alive if procs.find_process(p.pid, None) is not None]
+        return [f"process {p.pid} ({' '.join(procs.cmdline(p))[:60]})" for p in alive]
 
     def log_lines(self, run: RunDir, state: TestbedState, node_id: int) -> list[str]:
         try:
@@ -194,26 +154,48 @@ class ProcessBackend(Backend):
         except FileNotFoundError:
             return []
 
-
-def _read_pid(node_dir: Path) -> int | None:
-    try:
-        return int((node_dir / "pid").read_text())
-    except (FileNotFoundError, ValueError):
+    def runner(self, run: RunDir, state: TestbedState, node_id: int) -> Runner | None:
+        """None: every node shares the host's network namespace."""
+        node_record(state, node_id)
         return None
 
+    def _launch(self, run: RunDir, state: TestbedState, record: NodeRecord) -> None:
+        """Start one node from a launcher of its own; its pids go into state."""
+        node_dir = run.node_dir(record.id)
+        for stale in ("pid", "exit"):
+            (node_dir / stale).unlink(missing_ok=True)
+        launcher = procs.spawn_launcher(run, [node_dir])
+        started = psutil.Process(launcher.pid).create_time()
+        state.extra_launchers.append((launcher.pid, started))
+        run.save(state)
 
-def _cmdline(proc: psutil.Process) -> list[str]:
+        deadline = time.monotonic() + procs.FORK_TIMEOUT_S
+        proc = procs.wait_for_pid(run, launcher, node_dir, deadline)
+        record.pid, record.pid_started = proc.pid, proc.create_time()
+        run.save(state)
+
+
+def _running(run: RunDir, state: TestbedState, node_id: int) -> psutil.Process:
+    proc = procs.node_process(run, node_record(state, node_id))
+    if proc is None:
+        raise ConflictError(
+            f"cannot pause node {node_id}: it is not running (see `controller "
+            "status`); `restart` starts it again"
+        )
+    return proc
+
+
+def _alive(proc: psutil.Process) -> Liveness:
     try:
-        return proc.cmdline()
-    except psutil.Error:
-        return []
+        pss = proc.memory_full_info().pss / 2**20
+    except (psutil.AccessDenied, AttributeError):
+        pss = None
+    return Liveness(True, None, pss, paused=proc.status() == psutil.STATUS_STOPPED)
 
 
-def _is_launcher_child(proc: psutil.Process, run: RunDir) -> bool:
-    """A forked node keeps the launcher's command line, which names its dir."""
-    return any(str(run.path) in arg for arg in _cmdline(proc))
-
-
-def _signal(proc: psutil.Process, sig: int) -> None:
-    with contextlib.suppress(psutil.NoSuchProcess):
-        proc.send_signal(sig)
+def _write_node_dir(run: RunDir, config: NodeConfig) -> None:
+    node_dir = run.node_dir(config.node_id)
+    node_dir.mkdir(parents=True, exist_ok=True)
+    (node_dir / "config.json").write_text(config.model_dump_json(indent=2))
+    for stale in ("pid", "exit", "node.log"):
+        (node_dir / stale).unlink(missing_ok=True)

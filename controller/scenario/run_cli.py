@@ -51,7 +51,7 @@ def run(
     """
     scenario = load_scenario(file)
     run_dir = _testbed(scenario, name or scenario.name, backend, base_port, timeout)
-    backend = testbed.backend_named(run_dir.load().backend)
+    running_on = testbed.backend_named(run_dir.load().backend)
     out.print(
         f"scenario [bold]{scenario.name}[/]: {count_steps(len(scenario.steps))} over "
         f"{scenario.end_s:g} s on testbed {run_dir.name} "
@@ -61,7 +61,7 @@ def run(
         outcome = ScenarioRunner(
             scenario,
             run_dir,
-            backend,
+            running_on,
             lambda line: out.print(line, highlight=False),
             keep_faults=keep_faults,
         ).execute()
