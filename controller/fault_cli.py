@@ -48,7 +48,7 @@ def _params(items: list[str], kind: str) -> dict[str, Any]:
 
 def _pick(run: RunDir, faults: Faults, text: str, rng: random.Random) -> list[int]:
     state = run.load()
-    live = faults.backend.liveness(run, state)
+    live = faults.backend.liveness(run, state, memory=False)
     alive = [r.id for r in state.nodes if live[r.id].alive]
     selector = parse_selector(text)
     hubs = testbed.majority_hubs(testbed.collect(run, faults.backend))

@@ -96,13 +96,21 @@ def views(
                 peers=len(status.cache) if status else None,
                 exit_code=alive.exit_code,
                 memory_mib=alive.memory_mib,
-                error=None if status or not alive.alive or not reply else reply.error,
+                error=_error(status, alive, reply),
             )
         )
     agreed = majority_hubs(result)
     for view in result:
         view.hubs_agree = bool(agreed) and view.hubs == agreed
     return result
+
+
+def _error(status: object | None, alive: Liveness, reply: Reply | None) -> str | None:
+    if status is not None or not alive.alive:
+        return None
+    if alive.paused:
+        return "paused"
+    return reply.error if reply else None
 
 
 def majority_hubs(nodes: list[NodeView]) -> list[int]:
@@ -118,13 +126,22 @@ def agreement(nodes: list[NodeView]) -> float:
 
 
 def collect(
-    run: RunDir, backend: Backend | None = None, *, with_logs: bool = False
+    run: RunDir,
+    backend: Backend | None = None,
+    *,
+    with_logs: bool = False,
+    memory: bool = True,
 ) -> list[NodeView]:
-    """Every node's view; with_logs adds the last log lines of dead nodes."""
+    """Every node's view; with_logs adds the last log lines of dead nodes.
+    Paused nodes are not asked: they would only time out."""
     state = run.load()
     backend = backend or backend_named(state.backend)
-    live = backend.liveness(run, state)
-    addresses = {r.id: r.address for r in state.nodes if live[r.id].alive}
+    live = backend.liveness(run, state, memory)
+    addresses = {
+        r.id: r.address
+        for r in state.nodes
+        if live[r.id].alive and not live[r.id].paused
+    }
     with ControlClient(run.token()) as client:
         replies = client.status(addresses, timeout=5.0)
     result = views(state, replies, live)
@@ -225,7 +242,7 @@ def _wait_healthy(
     last: dict[int, Reply] = {}
     with ControlClient(run.token()) as client:
         while True:
-            live = backend.liveness(run, state)
+            live = backend.liveness(run, state, memory=False)
             dead = [i for i, x in live.items() if not x.alive]
             if dead:
                 raise StartError(_describe_dead(run, state, backend, dead, live))

@@ -61,7 +61,11 @@ class Backend(ABC):
         `stop` will need, saving it before anything is started."""
 
     @abstractmethod
-    def liveness(self, run: RunDir, state: TestbedState) -> dict[int, Liveness]: ...
+    def liveness(
+        self, run: RunDir, state: TestbedState, memory: bool = True
+    ) -> dict[int, Liveness]:
+        """Every node: alive, paused, exit code; memory only when asked,
+        since reading it is slow on some backends."""
 
     @abstractmethod
     def stop(self, run: RunDir, state: TestbedState, timeout: float) -> list[str]:

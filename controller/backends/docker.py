@@ -122,9 +122,11 @@ class DockerBackend(Backend):
             progress=progress,
         )
 
-    def liveness(self, run: RunDir, state: TestbedState) -> dict[int, Liveness]:
+    def liveness(
+        self, run: RunDir, state: TestbedState, memory: bool = True
+    ) -> dict[int, Liveness]:
         with engine_errors("reading container states"):
-            return self._reader.read(self.client, state)
+            return self._reader.read(self.client, state, memory)
 
     def stop(self, run: RunDir, state: TestbedState, timeout: float) -> list[str]:
         try:

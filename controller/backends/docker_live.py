@@ -26,11 +26,15 @@ class LivenessReader:
         self._memory: dict[str, tuple[float, float | None]] = {}
 
     def read(
-        self, client: docker.DockerClient, state: TestbedState
+        self, client: docker.DockerClient, state: TestbedState, with_memory: bool = True
     ) -> dict[int, Liveness]:
         found = ops.containers_by_name(client, state.name)
         running = {n: c["Id"] for n, c in found.items() if c["State"] in _RUNNING}
-        memory = self._memory_of(client, running)
+        memory = (
+            self._memory_of(client, running)
+            if with_memory
+            else dict.fromkeys(running, None)
+        )
         result = {}
         for record in state.nodes:
             name = record.container or container_name(state.name, record.id)

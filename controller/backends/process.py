@@ -76,13 +76,15 @@ class ProcessBackend(Backend):
             progress(1)
         run.save(state)
 
-    def liveness(self, run: RunDir, state: TestbedState) -> dict[int, Liveness]:
+    def liveness(
+        self, run: RunDir, state: TestbedState, memory: bool = True
+    ) -> dict[int, Liveness]:
         result = {}
         for record in state.nodes:
             proc = procs.node_process(run, record)
             try:
                 if proc is not None:
-                    result[record.id] = _alive(proc)
+                    result[record.id] = _alive(proc, memory)
                     continue
             except psutil.NoSuchProcess:
                 pass  # it ended between the two looks
@@ -185,11 +187,13 @@ def _running(run: RunDir, state: TestbedState, node_id: int) -> psutil.Process:
     return proc
 
 
-def _alive(proc: psutil.Process) -> Liveness:
+def _alive(proc: psutil.Process, memory: bool) -> Liveness:
+    pss = None
     try:
-        pss = proc.memory_full_info().pss / 2**20
+        if memory:
+            pss = proc.memory_full_info().pss / 2**20
     except (psutil.AccessDenied, AttributeError):
-        pss = None
+        pass
     return Liveness(True, None, pss, paused=proc.status() == psutil.STATUS_STOPPED)
 
 

@@ -8,8 +8,6 @@ import logging
 import time
 from typing import Any
 
-from netem.capabilities import Capabilities, probe
-
 from controller.backends.base import Backend
 from controller.errors import UsageError
 from controller.faults.book import ActiveFault, Via, load_book
@@ -19,6 +17,7 @@ from controller.faults.events import EventLog
 from controller.faults.nodeops import NodeFaults
 from controller.rundir import RunDir
 from controller.testbed import backend_named
+from netem.capabilities import Capabilities, probe
 from netem.specs import spec_class
 
 log = logging.getLogger("controller.faults")
@@ -33,7 +32,7 @@ def capabilities(run: RunDir, backend: Backend) -> Capabilities | None:
     if backend.name != "docker":
         return None
     state = run.load()
-    live = backend.liveness(run, state)
+    live = backend.liveness(run, state, memory=False)
     alive = [r.id for r in state.nodes if live[r.id].alive and not live[r.id].paused]
     if not alive:
         raise UsageError("no live node to probe the kernel in")
@@ -155,7 +154,7 @@ class Faults:
         done = []
         for event in churn.due(time.time()):
             state = self.run.load()
-            live = self.backend.liveness(self.run, state)
+            live = self.backend.liveness(self.run, state, memory=False)
             if event.action == "leave":
                 alive = [r.id for r in state.nodes if live[r.id].alive]
                 node = churn.pick_leaver(alive)

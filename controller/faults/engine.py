@@ -116,7 +116,7 @@ class LinkFaults:
     def sync(self, book: FaultBook) -> None:
         """Push the book to the nodes and save it, whatever succeeded."""
         state = self.run.load()
-        live = self.backend.liveness(self.run, state)
+        live = self.backend.liveness(self.run, state, memory=False)
         addresses = {r.id: r.address for r in state.nodes}
         reachable = {
             n: a for n, a in addresses.items() if live[n].alive and not live[n].paused

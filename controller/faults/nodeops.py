@@ -127,7 +127,7 @@ class NodeFaults:
         knowing a few live nodes to start from."""
         state = self.run.load()
         settings = TestbedSettings.model_validate(state.settings)
-        live = self.backend.liveness(self.run, state)
+        live = self.backend.liveness(self.run, state, memory=False)
         alive = [r for r in state.nodes if live[r.id].alive]
         contacts = rng.sample(alive, min(len(alive), 8))
 

@@ -88,7 +88,9 @@ def _testbed(
     if run_dir.state_file.exists():
         state = run_dir.load()
         if state.phase == "up":
-            live = testbed.backend_named(state.backend).liveness(run_dir, state)
+            live = testbed.backend_named(state.backend).liveness(
+                run_dir, state, memory=False
+            )
             alive = sum(v.alive for v in live.values())
             if alive < len(state.nodes) or len(state.nodes) != wanted:
                 raise UsageError(

@@ -106,7 +106,7 @@ class ScenarioRunner:
         return self.outcome
 
     def _observe(self, elapsed: float) -> None:
-        views = testbed.collect(self.run, self.backend)
+        views = testbed.collect(self.run, self.backend, memory=False)
         healthy = [v for v in views if v.healthy]
         accs = [v.accuracy for v in healthy if v.accuracy is not None]
         cycles = [v.cycle for v in healthy if v.cycle is not None]
