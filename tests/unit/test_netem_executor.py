@@ -113,14 +113,16 @@ def test_drops_no_longer_planned_are_cleared():
     assert kernel.chain is None and kernel.jumps == []
 
 
-def test_apply_logs_one_info_line_and_each_command(caplog):
+def test_apply_logs_at_debug_only_the_summary_and_each_command(caplog):
+    # One node of many: the controller logs one INFO line per fault instead.
     caplog.set_level(logging.DEBUG, logger="netem")
 
     KernelExecutor(FakeKernel()).apply(PLAN)
 
-    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    infos = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     debugs = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
-    assert infos == ["applied 1 shapes, 0 drops on eth0"]
+    assert infos == []
+    assert "applied 1 shapes, 0 drops on eth0" in debugs
     assert (
         "run: tc qdisc add dev eth0 root handle 1: tbf rate 8000kbit burst 32kb "
         "latency 400ms"
@@ -203,13 +205,14 @@ def test_a_command_that_hangs_times_out_and_is_undone():
 
 
 def test_clear_tolerates_nothing_to_remove(caplog):
-    caplog.set_level(logging.INFO, logger="netem")
+    caplog.set_level(logging.DEBUG, logger="netem")
     kernel = FakeKernel()
 
     assert KernelExecutor(kernel).clear() == CLEAR
 
     assert kernel.calls == CLEAR + READBACK
-    assert [r.getMessage() for r in caplog.records] == ["cleared eth0"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert "cleared eth0" in [r.getMessage() for r in caplog.records]
 
 
 def test_clear_names_its_failures_when_something_is_left():
