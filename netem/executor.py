@@ -7,6 +7,7 @@ with no link faults rather than with half of a plan.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from netem.calls import call, must
@@ -14,9 +15,9 @@ from netem.errors import CommandFailed, Mismatch, NetemError
 from netem.iptables import iptables_clear_commands, iptables_commands
 from netem.plan import KernelPlan, Runner
 from netem.readback import (
-    IPTABLES_READBACK,
     iptables_differences,
     readback_commands,
+    tc_differences,
     verify,
 )
 from netem.tc import tc_clear_commands, tc_commands
@@ -41,34 +42,38 @@ class KernelExecutor:
         self.timeout_s = timeout_s
 
     def apply(self, plan: KernelPlan) -> list[list[str]]:
-        """Clear what is there, apply the plan, read back and verify. Returns
-        the commands that changed the kernel's state, in order (dry run: the
-        commands it would run; readback commands are not listed).
+        """Make the kernel hold the plan; read back and verify. Returns the
+        commands that changed the kernel's state, in order (dry run: the
+        commands it would run from a clean state).
 
-        The iptables part is left alone when the kernel already holds it
-        exactly, and otherwise redone after the tc part: a partition then
-        stays closed while only shaping changes, and opens for as few
-        commands as possible when drops change."""
-        tc = tc_clear_commands(self.dev), tc_commands(plan, self.dev)
-        iptables = iptables_clear_commands(), iptables_commands(plan)
-        parts = [tc, iptables]
-        if not self.dry_run:
-            held = must(self.run, list(IPTABLES_READBACK), self.timeout_s)
-            if not iptables_differences(plan, held):
-                parts = [tc]
-        commands = [
-            argv for clearing, building in parts for argv in clearing + building
-        ]
+        The state is read first, and each part (tc, iptables) is redone only
+        when it differs from the plan, cleared first only when it holds
+        anything: with tens of nodes every command counts. The iptables part
+        comes after the tc part, so a partition stays closed while only
+        shaping changes."""
         if self.dry_run:
             log.info("dry run on %s: would apply %s", self.dev, plan.summary())
-            return commands
+            return tc_commands(plan, self.dev) + iptables_commands(plan)
 
+        before = self._read()
+        commands: list[list[str]] = []
         try:
-            for clearing, building in parts:
-                self._run_tolerant(clearing)
-                for argv in building:
-                    must(self.run, argv, self.timeout_s)
-            self._verify(plan)
+            redo_tc = bool(tc_differences(plan, before[:3]))
+            redo_iptables = bool(iptables_differences(plan, before[3]))
+            if redo_tc:
+                commands += self._replace(
+                    bool(tc_differences(KernelPlan(), before[:3])),
+                    tc_clear_commands(self.dev),
+                    tc_commands(plan, self.dev),
+                )
+            if redo_iptables:
+                commands += self._replace(
+                    bool(iptables_differences(KernelPlan(), before[3])),
+                    iptables_clear_commands(),
+                    iptables_commands(plan),
+                )
+            after = self._read(tc=redo_tc, iptables=redo_iptables, known=before)
+            verify(plan, after, self.dev)
         except BaseException as exc:
             # Any abort, Ctrl-C included: no faults rather than half a plan.
             self._undo(exc)
@@ -78,20 +83,62 @@ class KernelExecutor:
 
     def clear(self) -> list[list[str]]:
         """Remove everything of ours, then verify that nothing is left."""
-        commands = self._clear_commands()
         if self.dry_run:
             log.info("dry run on %s: would clear", self.dev)
-            return commands
+            return self._clear_commands()
 
-        failed = self._run_tolerant(commands)
+        before = self._read()
+        tc = (
+            tc_clear_commands(self.dev)
+            if tc_differences(KernelPlan(), before[:3])
+            else []
+        )
+        iptables = (
+            iptables_clear_commands()
+            if iptables_differences(KernelPlan(), before[3])
+            else []
+        )
+        failed = self._run_tolerant(tc + iptables)
         try:
-            self._verify(KernelPlan())
+            after = self._read(tc=bool(tc), iptables=bool(iptables), known=before)
+            verify(KernelPlan(), after, self.dev)
         except Mismatch as exc:
             # The failures of the clear commands now explain what is left.
             notes = [f"clear step failed: {failure}" for failure in failed]
             raise Mismatch(self.dev, [*exc.differences, *notes]) from exc
         log.debug("cleared %s", self.dev)
-        return commands
+        return tc + iptables
+
+    def _replace(
+        self, held: bool, clearing: list[list[str]], building: list[list[str]]
+    ) -> list[list[str]]:
+        if held:
+            self._run_tolerant(clearing)
+        for argv in building:
+            must(self.run, argv, self.timeout_s)
+        return (clearing if held else []) + building
+
+    def _read(
+        self,
+        tc: bool = True,
+        iptables: bool = True,
+        known: list[str] | None = None,
+    ) -> list[str]:
+        """The readback outputs; parts not asked for come from `known`. A
+        device whose root qdisc cannot hold classes has no classes or
+        filters to read."""
+        commands = readback_commands(self.dev)
+        outputs = list(known) if known else ["", "", "", ""]
+        if tc:
+            outputs[0] = must(self.run, commands[0], self.timeout_s)
+            if _classful_root(outputs[0]):
+                outputs[1] = must(self.run, commands[1], self.timeout_s)
+                outputs[2] = must(self.run, commands[2], self.timeout_s)
+            else:
+                outputs[1], outputs[2] = "", "[]"
+        if iptables:
+            outputs[3] = must(self.run, commands[3], self.timeout_s)
+        return outputs
 
     def _clear_commands(self) -> list[list[str]]:
         return tc_clear_commands(self.dev) + iptables_clear_commands()
@@ -110,12 +157,6 @@ class KernelExecutor:
                 failed.append(CommandFailed(argv, code, output))
         return failed
 
-    def _verify(self, plan: KernelPlan) -> None:
-        outputs = [
-            must(self.run, argv, self.timeout_s) for argv in readback_commands(self.dev)
-        ]
-        verify(plan, outputs, self.dev)
-
     def _undo(self, cause: BaseException) -> None:
         log.warning("applying on %s failed, clearing: %s", self.dev, cause)
         try:
@@ -123,3 +164,18 @@ class KernelExecutor:
         except NetemError as exc:
             log.error("undo on %s failed too: %s", self.dev, exc)
             cause.add_note(f"undo (clear) on {self.dev} failed too: {exc}")
+
+
+# Root qdiscs that hold no classes, so no classes or filters of ours.
+_CLASSLESS = {"noqueue", "pfifo_fast", "pfifo", "bfifo", "fq", "fq_codel", "tbf"}
+
+
+def _classful_root(qdisc_json: str) -> bool:
+    """Whether the device's root qdisc may hold classes (unreadable output
+    counts as yes, so that the full readback reports it)."""
+    try:
+        entries = json.loads(qdisc_json)
+        roots = [e for e in entries if e.get("root")]
+    except (ValueError, AttributeError, TypeError):
+        return True
+    return any(e.get("kind") not in _CLASSLESS for e in roots)

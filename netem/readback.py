@@ -60,6 +60,21 @@ def verify(plan: KernelPlan, outputs: list[str], dev: str = "eth0") -> None:
         raise Mismatch(dev, differences)
 
 
+def tc_differences(plan: KernelPlan, tc_outputs: list[str]) -> list[str]:
+    """How the tc part of the kernel's state (the first three readback
+    outputs) differs from the plan; an unreadable state is a difference."""
+    try:
+        state = parse_state(tc_outputs[0], tc_outputs[1], tc_outputs[2], "")
+    except ValueError as exc:
+        return [f"cannot read the kernel's state: {exc}"]
+    tree = build_tree(plan)
+    return [
+        *_compare_qdiscs(tree, state),
+        *_compare_classes(tree, state),
+        *_compare_filters(tree, state),
+    ]
+
+
 def iptables_differences(plan: KernelPlan, rules: str) -> list[str]:
     """How the rules in `iptables -S` output differ from the plan's drops;
     they show every attribute of a drop, so no difference means the same."""
