@@ -9,6 +9,9 @@ set in the old one are gone and must be set again by whoever set them.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
 from typing import Any
 
 import docker
@@ -85,3 +88,53 @@ class ContainerRunner:
         text = output.decode(errors="replace")
         log.debug("%s: %s -> %s", self._name, " ".join(argv), code)
         return int(code if code is not None else RUNNER_FAILED), text
+
+
+class NamespaceRunner:
+    """Runs argv on the host inside one container's network namespace
+    (nsenter --net), found through the engine by the container's pid.
+
+    Much faster than the exec API when many containers are busy: an exec
+    costs dockerd three requests and a runc invocation (measured 0.25 s a
+    command, seconds under load, with 50 training containers on 2 cores);
+    nsenter costs one short process. Needs root and the host's own tc and
+    iptables, which must speak to the same kernel tables as the image's
+    (iptables-nft on both here); the read-back after every change checks
+    that they do.
+    """
+
+    def __init__(self, pid: int, name: str, timeout_s: float = 20.0) -> None:
+        self._pid = pid
+        self._name = name
+        self._timeout_s = timeout_s
+
+    def __call__(self, argv: list[str]) -> tuple[int, str]:
+        command = ["nsenter", f"--target={self._pid}", "--net", "--", *argv]
+        try:
+            done = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=self._timeout_s,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return RUNNER_FAILED, f"{self._name}: {exc}"
+        log.debug("%s: %s -> %s", self._name, " ".join(argv), done.returncode)
+        return done.returncode, done.stdout + done.stderr
+
+
+def namespace_runners_possible() -> bool:
+    """Root, nsenter, and the host's tc and iptables are there."""
+    tools = ("nsenter", "tc", "iptables")
+    return os.geteuid() == 0 and all(shutil.which(t) for t in tools)
+
+
+def container_pid(client: docker.DockerClient, container: str) -> int | None:
+    """The pid of the container's first process; None unless it runs."""
+    try:
+        state = client.api.inspect_container(container)["State"]
+    except _ENGINE_ERRORS:
+        return None
+    pid = int(state.get("Pid") or 0)
+    return pid if state.get("Running") and pid > 0 else None

@@ -41,13 +41,19 @@ def test_node_faults_and_runner(engine: docker.DockerClient, tmp_path: Path) -> 
         state = run.load()
         ip = {r.id: r.address.split(":")[0] for r in state.nodes}
 
-        # Each runner works in its own container's namespace.
-        runners = backend.runners(run, state, range(NODES))
-        for node_id, runner in runners.items():
-            code, output = runner(["ip", "-o", "-4", "addr", "show", "eth0"])
-            assert code == 0 and f" {ip[node_id]}/" in output, output
-        code, output = runners[0](["ip", "link", "show", "nothing0"])
-        assert code != 0 and "nothing0" in output, (code, output)
+        # Each runner works in its own container's namespace, by nsenter
+        # from the host and by the exec API alike.
+        kinds = {}
+        for by_nsenter in (True, False):
+            backend.namespace_runners = by_nsenter
+            kinds[by_nsenter] = backend.runners(run, state, range(NODES))
+            for node_id, runner in kinds[by_nsenter].items():
+                code, output = runner(["ip", "-o", "-4", "addr", "show", "eth0"])
+                assert code == 0 and f" {ip[node_id]}/" in output, output
+            code, output = kinds[by_nsenter][0](["ip", "link", "show", "nothing0"])
+            assert code != 0 and "nothing0" in output, (code, output)
+        assert type(kinds[True][0]).__name__ == "NamespaceRunner"
+        runners = kinds[False]  # the exec API refuses paused and dead ones
 
         # Pause: alive but silent, and exec refused; unpause: answers again.
         backend.pause(run, state, 1)
@@ -69,6 +75,8 @@ def test_node_faults_and_runner(engine: docker.DockerClient, tmp_path: Path) -> 
             backend.pause(run, state, 2)
         backend.unpause(run, state, 2)  # not paused: left alone
         assert runners[2](["true"])[0] == RUNNER_FAILED
+        backend.namespace_runners = True  # no pid: falls back to exec
+        assert backend.runner(run, state, 2)(["true"])[0] == RUNNER_FAILED
         backend.restart(run, state, 2)
         after = wait_for(run, [2], lambda s: 2 in s, timeout=60)
         assert 2 in after, backend.log_lines(run, state, 2)[-10:]
