@@ -4,7 +4,9 @@ node that joins, and `down` after all of it leaving no process behind."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -185,9 +187,13 @@ def test_crash_restart_join_then_down(
     unknown = run.node_dir(99)
     unknown.mkdir()
     shutil.copy(run.node_dir(0) / "config.json", unknown / "config.json")
-    spawn_launcher(run, [unknown])
+    orphan = spawn_launcher(run, [unknown])
 
-    began = time.monotonic()
-    assert testbed.down(run, timeout=20) == []
-    assert time.monotonic() - began < 10, "a paused node stops without SIGKILL"
-    assert processes_naming(run.path) == []
+    try:
+        began = time.monotonic()
+        assert testbed.down(run, timeout=20) == []
+        assert time.monotonic() - began < 10, "a paused node stops without SIGKILL"
+        assert processes_naming(run.path) == []
+    finally:
+        if orphan.poll() is None:  # down missed it: do not leave it running
+            os.killpg(orphan.pid, signal.SIGKILL)
