@@ -5,8 +5,8 @@
 
 Starts a testbed (or uses the one in --run-dir), then, --repeat times:
 applies a two-group partition (first half / second half) and clears it,
-timing each including the read-back of every node's state, and likewise a
-delay on every node. Prints the kernel probe time and which mechanism each
+timing each including the kernel probe and the read-back of every node's
+state, and likewise a delay on every node. Prints which mechanism each
 fault used. Other node programs on the machine spoil the figures.
 """
 
@@ -33,7 +33,9 @@ def timed(what: str, action) -> float:  # type: ignore[no-untyped-def]
     return took
 
 
-def bench(run: RunDir, repeat: int) -> None:
+def bench(run: RunDir, repeat: int, settle: float) -> None:
+    print(f"settling for {settle:g} s (nodes train meanwhile)")
+    time.sleep(settle)
     started = time.monotonic()
     faults = Faults(run)
     took = time.monotonic() - started
@@ -77,10 +79,16 @@ def main() -> None:
     parser.add_argument("--backend", default="docker", choices=["docker", "process"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--run-dir", type=Path, help="use this running testbed")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        help="seconds between up and the first fault",
+    )
     args = parser.parse_args()
 
     if args.run_dir:
-        bench(RunDir(args.run_dir.resolve()), args.repeat)
+        bench(RunDir(args.run_dir.resolve()), args.repeat, 0.0)
         return
     with tempfile.TemporaryDirectory(prefix="heal-bench-") as root:
         run = RunDir(Path(root) / f"faults-{args.nodes}-{os.getpid()}")
@@ -96,7 +104,7 @@ def main() -> None:
                 on_progress=lambda *_: None,
             )
             print(f"{args.nodes} nodes up in {time.monotonic() - started:.1f} s")
-            bench(run, args.repeat)
+            bench(run, args.repeat, args.settle)
         finally:
             leftovers = testbed.down(run)
             if leftovers:

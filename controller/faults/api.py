@@ -76,6 +76,9 @@ class Faults:
         started = time.monotonic()
         fault: ActiveFault | None
         if spec_cls.scope == "link":
+            # The kernel's offer is read again before every fault: a module
+            # may have been loaded or removed since the testbed came up.
+            self.caps = self.links.caps = capabilities(self.run, self.backend)
             fault = self.links.apply(
                 LinkRequest(
                     kind, params, targets, peers, groups, via, duration_s, fault_id
