@@ -82,20 +82,29 @@ class KernelExecutor:
         return commands
 
     def clear(self) -> list[list[str]]:
-        """Remove everything of ours, then verify that nothing is left."""
+        """Remove everything of ours, then verify that nothing is left. Only
+        the parts that hold anything are cleared; all are when the state
+        cannot be read first."""
         if self.dry_run:
             log.info("dry run on %s: would clear", self.dev)
             return self._clear_commands()
 
-        before = self._read()
+        before: list[str] | None
+        try:
+            before = self._read()
+        except CommandFailed as exc:
+            # Unknown state: clear every part, so that an undo after a
+            # failed read still leaves no faults.
+            log.warning("cannot read %s, clearing all of it: %s", self.dev, exc)
+            before = None
         tc = (
             tc_clear_commands(self.dev)
-            if tc_differences(KernelPlan(), before[:3])
+            if before is None or tc_differences(KernelPlan(), before[:3])
             else []
         )
         iptables = (
             iptables_clear_commands()
-            if iptables_differences(KernelPlan(), before[3])
+            if before is None or iptables_differences(KernelPlan(), before[3])
             else []
         )
         failed = self._run_tolerant(tc + iptables)
