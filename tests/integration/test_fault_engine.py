@@ -4,6 +4,8 @@ the baseline and the book."""
 
 from __future__ import annotations
 
+import json
+import random
 import statistics
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from controller.control import ControlClient
 from controller.errors import UsageError
 from controller.faults.api import Faults
 from controller.faults.book import load_book
+from controller.faults.churn import Churn, ChurnEvent
 from controller.faults.events import read_events
 from controller.rundir import RunDir
 from tests.integration.conftest import start_testbed
@@ -137,3 +140,84 @@ def test_crashed_node_restarts_on_clear_with_the_link_faults_in_force(
     assert {e["fault_id"] for e in cleared} >= {delay.id, crash.id}
     crash_event = next(e for e in applied if e["fault_id"] == crash.id)
     assert crash_event["mechanisms"] == {"process:crash": [2]}
+
+
+def probe_rtts(
+    run: RunDir, a: int, b: int, count: int, timeout_s: float
+) -> list[float]:
+    nodes = run.load().nodes
+    with ControlClient(run.token()) as client:
+        reply = client.probe(
+            nodes[a].address,
+            nodes[b].address,
+            count,
+            timeout_s=timeout_s,
+            concurrency=min(count, 30),
+            rpc_timeout=60,
+        )
+    return list(reply.rtt_ms)
+
+
+def test_jitter_spreads_round_trips_around_the_delay(run: RunDir) -> None:
+    faults = Faults(run)
+    _, base = pings(run, 0, 1)
+    fault = faults.apply("delay", {"delay_ms": 100, "jitter_ms": 40}, [0])
+    assert fault is not None
+    try:
+        rtts = probe_rtts(run, 0, 1, 60, timeout_s=1.0)
+    finally:
+        faults.clear([fault.id])
+    assert len(rtts) == 60
+    assert 80 <= statistics.median(rtts) - base <= 125, rtts
+    # Uniform over 100 +- 40 ms: a spread near 80 ms, a deviation near 23.
+    assert max(rtts) - min(rtts) >= 40, rtts
+    assert 10 <= statistics.stdev(rtts) <= 40, rtts
+
+
+def test_burst_loss_loses_its_stationary_share(run: RunDir) -> None:
+    faults = Faults(run)
+    # Good -> bad with 10 %, bad -> good with 40 %: a fifth of the time bad,
+    # where everything is lost.
+    params = {"p_pct": 10, "r_pct": 40}
+    fault = faults.apply("burst_loss", params, [2])
+    assert fault is not None
+    try:
+        answered = len(probe_rtts(run, 2, 3, 300, timeout_s=0.4))
+    finally:
+        faults.clear([fault.id])
+    lost = 1 - answered / 300
+    assert 0.08 <= lost <= 0.35, lost
+
+
+def test_reorder_lets_its_share_through_at_once(run: RunDir) -> None:
+    faults = Faults(run)
+    fault = faults.apply("reorder", {"reorder_pct": 50, "delay_ms": 150}, [4])
+    assert fault is not None
+    try:
+        rtts = probe_rtts(run, 4, 5, 100, timeout_s=1.0)
+    finally:
+        faults.clear([fault.id])
+    assert len(rtts) == 100
+    fast = sum(r < 75 for r in rtts) / len(rtts)
+    assert 0.3 <= fast <= 0.7, rtts
+    assert all(r < 75 or r >= 140 for r in rtts), rtts
+
+
+def test_churn_replaces_a_leaver_by_a_fresh_node_on_its_shard(run: RunDir) -> None:
+    faults = Faults(run)
+    events = [ChurnEvent(0.0, "leave"), ChurnEvent(0.0, "join")]
+    churn = Churn(events, random.Random(4), time.time())
+
+    done = faults.churn_step(churn)
+
+    assert [e["action"] for e in done] == ["leave", "join"]
+    leaver, joiner = done[0]["node"], done[1]["node"]
+    state = run.load()
+    assert joiner == NODES and len(state.nodes) == NODES + 1
+    live = faults.backend.liveness(run, state)
+    assert not live[leaver].alive and live[joiner].alive
+    config = json.loads((run.node_dir(joiner) / "config.json").read_text())
+    assert config["shard"] == leaver
+    views = {v.id: v for v in testbed.collect(run)}
+    assert views[joiner].healthy, views[joiner]
+    assert churn.events == [] and churn.free_shards == []
