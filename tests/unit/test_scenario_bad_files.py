@@ -115,3 +115,17 @@ def test_validate_command_reports_each_bad_file_and_exits_2() -> None:
     assert f"ok: {good}: 1 step over 180 s on 20 nodes" in result.output
     assert "loss-150.yaml:8:5: steps[0].loss_pct" in result.output
     assert "1 of 2 files have errors" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BAD.glob("*.yaml"))[:20])
+def test_run_of_a_bad_file_exits_2_and_starts_nothing(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from controller.cli import app as controller
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("HEAL_RUNS", str(runs))
+    result = CliRunner().invoke(controller, ["scenario", "run", str(BAD / name)])
+    assert result.exit_code == 2, result.output
+    assert name in result.output
+    assert not runs.exists()  # no run directory, so no testbed either
