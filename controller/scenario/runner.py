@@ -245,7 +245,11 @@ class ScenarioRunner:
         events = schedule(spec.leave_per_min, joins, duration, seed)
         churn = Churn(events, random.Random(seed), time.time())
         self.churns.append((churn, label, time.time() + duration))
-        return f"churn: {len(events)} leaves and joins over {duration:g} s"
+        leaves = sum(e.action == "leave" for e in events)
+        return (
+            f"churn of {leaves} leaves and {len(events) - leaves} joins over "
+            f"{duration:g} s (seed {seed})"
+        )
 
     def _churn(self, elapsed: float) -> None:
         for churn, label, _end in self.churns:
