@@ -21,6 +21,7 @@ from controller.faults.churn import Churn, schedule
 from controller.rundir import RunDir, resolve
 from controller.scenario.selectors import format_ids, parse_selector
 from controller.scenario.selectors import resolve as select
+from controller.startup import unwind_on_sigterm
 from netem.specs import REGISTRY, spec_class
 from netem.specs import Churn as ChurnSpec
 
@@ -125,6 +126,7 @@ def apply(
     nodes = format_ids(fault.targets)
     out.print(f"applied {fault.id} ({_fmt(values)}) to nodes {nodes}: {ways}")
     if for_s is not None:
+        unwind_on_sigterm()
         try:
             time.sleep(for_s)
         finally:

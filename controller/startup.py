@@ -27,7 +27,7 @@ def bring_up(
     settings: TestbedSettings, backend: Backend, run: RunDir, timeout: float | None
 ) -> list[testbed.NodeView]:
     # SIGTERM during `up` unwinds like Ctrl-C, so that what started is stopped.
-    signal.signal(signal.SIGTERM, _interrupt)
+    unwind_on_sigterm()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -113,6 +113,12 @@ def choose_backend(
             "--backend docker (with a Docker engine running) or drop them"
         )
     return testbed.backend_named(name, options)
+
+
+def unwind_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so that `finally` blocks undo what was
+    started or applied."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _interrupt(signum: int, frame: object) -> None:

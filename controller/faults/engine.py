@@ -90,9 +90,10 @@ class LinkFaults:
         book.faults.append(fault)
         try:
             self.sync(book)
-        except FaultError:
+        except BaseException:
+            # Failed or interrupted (Ctrl-C): back to the state before it.
             book.faults.remove(fault)
-            self.sync(book)  # undo: back to the state before this fault
+            self.sync(book)
             raise
         return fault
 
@@ -125,9 +126,8 @@ class LinkFaults:
         targets = compose(links, addresses)
         book.version += 1
         errors: dict[int, str] = {}
-
-        if self.caps is not None:
-            stale = [
+        kernel_stale = (
+            [
                 n
                 for n in sync.changed(
                     targets,
@@ -136,29 +136,42 @@ class LinkFaults:
                 )
                 if n in reachable
             ]
-            if stale:
-                runners = self.backend.runners(self.run, state, stale)
-                plans = {n: targets[n].kernel for n in stale}
-                _, kernel_errors = sync.push_kernel(plans, runners)
-                errors.update(kernel_errors)
-                for n in stale:
-                    if n not in kernel_errors:
-                        book.kernel_applied[n] = sync.kernel_fingerprint(plans[n])
-
-        stale = [
+            if self.caps is not None
+            else []
+        )
+        rules_stale = [
             n
             for n in sync.changed(
                 targets, book.innode_applied, lambda t: sync.rules_fingerprint(t.rules)
             )
             if n in reachable
         ]
-        if stale:
+        # Until a node confirms its new state, what it holds is unknown: an
+        # interrupted or failed push is then redone by the next change.
+        for n in kernel_stale:
+            book.kernel_applied[n] = sync.UNKNOWN
+        for n in rules_stale:
+            book.innode_applied[n] = sync.UNKNOWN
+        save_book(self.run.path, book)
+
+        if kernel_stale:
+            runners = self.backend.runners(self.run, state, kernel_stale)
+            plans = {n: targets[n].kernel for n in kernel_stale}
+            _, kernel_errors = sync.push_kernel(plans, runners)
+            errors.update(kernel_errors)
+            for n in kernel_stale:
+                if n not in kernel_errors:
+                    book.kernel_applied[n] = sync.kernel_fingerprint(plans[n])
+        if rules_stale:
             with ControlClient(self.run.token()) as client:
                 rule_errors = sync.push_rules(
-                    client, {n: reachable[n] for n in stale}, targets, book.version
+                    client,
+                    {n: reachable[n] for n in rules_stale},
+                    targets,
+                    book.version,
                 )
             errors.update({n: e for n, e in rule_errors.items() if n not in errors})
-            for n in stale:
+            for n in rules_stale:
                 if n not in rule_errors:
                     book.innode_applied[n] = sync.rules_fingerprint(targets[n].rules)
 

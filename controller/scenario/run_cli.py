@@ -16,7 +16,12 @@ from controller.scenario.cli import app, count_steps
 from controller.scenario.loader import load_scenario
 from controller.scenario.runner import ScenarioRunner
 from controller.scenario.schema import Scenario
-from controller.startup import bring_up, choose_backend, report_fault_ways
+from controller.startup import (
+    bring_up,
+    choose_backend,
+    report_fault_ways,
+    unwind_on_sigterm,
+)
 
 
 @app.command("run")
@@ -50,6 +55,7 @@ def run(
     RUN_DIR/events.jsonl. Faults still in force at the end are cleared.
     """
     scenario = load_scenario(file)
+    unwind_on_sigterm()  # faults in force are cleared on the way out
     run_dir = _testbed(scenario, name or scenario.name, backend, base_port, timeout)
     running_on = testbed.backend_named(run_dir.load().backend)
     out.print(
