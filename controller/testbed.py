@@ -285,6 +285,9 @@ def down(run: RunDir, timeout: float = 10.0) -> list[str]:
     leftovers = backend.stop(run, state, timeout)
     state.phase = "down" if not leftovers else state.phase
     run.save(state)
+    if not leftovers:
+        # Faults lived in the nodes and their namespaces, now gone.
+        (run.path / "faults.json").unlink(missing_ok=True)
     return leftovers
 
 
