@@ -16,6 +16,7 @@ from controller.cliutil import Commands, RunDirOpt, err, out
 from controller.errors import UsageError
 from controller.fault_cli import fault_app, probe
 from controller.plan import TestbedSettings
+from controller.report.cli import report
 from controller.rundir import resolve, runs_root
 from controller.scenario.run_cli import app as scenario_app
 from controller.startup import (
@@ -306,6 +307,7 @@ def logs(
 app.add_typer(fault_app, name="fault")
 app.add_typer(scenario_app, name="scenario")
 app.command("probe")(probe)
+app.command("report")(report)
 
 image_app = typer.Typer(no_args_is_help=True, help="The node image (docker backend).")
 app.add_typer(image_app, name="image")
