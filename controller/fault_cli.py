@@ -9,17 +9,18 @@ import statistics
 import time
 from typing import Annotated, Any
 
+import grpc
 import typer
 import yaml
+from pydantic import ValidationError
 
 from controller import testbed
 from controller.cliutil import Commands, RunDirOpt, out
-from controller.errors import UsageError
+from controller.errors import ControllerError, UsageError
 from controller.faults.api import Faults
 from controller.faults.book import load_book
-from controller.faults.churn import Churn, schedule
 from controller.rundir import RunDir, resolve
-from controller.scenario.selectors import format_ids, parse_selector
+from controller.scenario.selectors import SelectorError, format_ids, parse_selector
 from controller.scenario.selectors import resolve as select
 from controller.startup import unwind_on_sigterm
 from netem.specs import REGISTRY, spec_class
@@ -31,7 +32,10 @@ fault_app = Commands(
     "files do the same on a timeline (`controller scenario run`).",
 )
 
-KINDS = ", ".join(sorted(REGISTRY))
+KINDS = "; ".join(
+    f"{kind} ({', '.join(spec.model_fields) or 'no parameters'})"
+    for kind, spec in sorted(REGISTRY.items())
+)
 
 
 def _params(items: list[str], kind: str) -> dict[str, Any]:
@@ -43,28 +47,51 @@ def _params(items: list[str], kind: str) -> dict[str, Any]:
             raise UsageError(
                 f"parameter {item!r}: use KEY=VALUE; {kind} takes: {fields}"
             )
-        values[key] = yaml.safe_load(text)
+        try:
+            values[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            values[key] = text
+    try:
+        spec_class(kind).model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or kind}: {e['msg']}"
+            + (f" (got {e['input']!r})" if e["loc"] else "")
+            for e in exc.errors()
+        )
+        raise UsageError(f"{kind}: {problems}; {kind} takes: {fields}") from exc
     return values
 
 
-def _pick(run: RunDir, faults: Faults, text: str, rng: random.Random) -> list[int]:
+def _pick(
+    run: RunDir, faults: Faults, text: str, rng: random.Random, flag: str = "--on"
+) -> list[int]:
     state = run.load()
     live = faults.backend.liveness(run, state, memory=False)
     alive = [r.id for r in state.nodes if live[r.id].alive]
-    selector = parse_selector(text)
-    hubs = testbed.majority_hubs(testbed.collect(run, faults.backend))
-    return select(selector, alive, hubs, rng)
+    try:
+        selector = parse_selector(text)
+        hubs = testbed.majority_hubs(testbed.collect(run, faults.backend))
+        return select(selector, alive, hubs, rng)
+    except (ValueError, SelectorError) as exc:
+        raise UsageError(f"{flag} {text!r}: {exc}") from exc
 
 
 @fault_app.command("apply")
 def apply(
-    kind: Annotated[str, typer.Argument(help=f"Fault kind: {KINDS}.")],
+    kind: Annotated[
+        str, typer.Argument(help=f"Fault kind, with its parameters: {KINDS}.")
+    ],
     params: Annotated[
         list[str] | None,
         typer.Argument(help="Parameters as KEY=VALUE, e.g. delay_ms=100 jitter_ms=10."),
     ] = None,
     on: Annotated[
-        str, typer.Option(help="Nodes: all, hubs, clients, or ids like 0-4,7.")
+        str,
+        typer.Option(
+            help="Nodes: all, hubs (the hub list most nodes see), clients, or "
+            "ids like 0-4,7."
+        ),
     ] = "all",
     peers: Annotated[
         str | None,
@@ -79,7 +106,11 @@ def apply(
     ] = "auto",
     for_s: Annotated[
         float | None,
-        typer.Option("--for", help="Seconds; wait, then undo (Ctrl-C undoes early)."),
+        typer.Option(
+            "--for",
+            help="Seconds: the command waits that long, then undoes the fault "
+            "(Ctrl-C undoes it early).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for random selections.")] = 0,
     run_dir: RunDirOpt = None,
@@ -109,7 +140,7 @@ def apply(
         groups = _groups(run, faults, group or [], rng)
     else:
         targets = _pick(run, faults, on, rng)
-    peer_ids = _pick(run, faults, peers, rng) if peers else None
+    peer_ids = _pick(run, faults, peers, rng, "--peers") if peers else None
     fault = faults.apply(
         kind,
         values,
@@ -144,13 +175,22 @@ def _groups(
         )
     chosen: list[list[int]] = []
     for text in given:
-        chosen.append([] if text == "rest" else _pick(run, faults, text, rng))
+        chosen.append(
+            [] if text == "rest" else _pick(run, faults, text, rng, "--group")
+        )
     everyone = {r.id for r in run.load().nodes}
     taken = set().union(*map(set, chosen))
-    return [
+    groups = [
         sorted(everyone - taken) if t == "rest" else g
         for t, g in zip(given, chosen, strict=True)
     ]
+    empty = [t for t, g in zip(given, groups, strict=True) if not g]
+    if empty:
+        raise UsageError(
+            f"partition: --group {empty[0]} holds no node (nodes are "
+            f"{format_ids(sorted(everyone))}); every group needs one"
+        )
+    return groups
 
 
 def _fmt(values: dict[str, Any]) -> str:
@@ -160,16 +200,19 @@ def _fmt(values: dict[str, Any]) -> str:
 def _churn(
     run: RunDir, faults: Faults, spec: ChurnSpec, duration_s: float, seed: int
 ) -> None:
-    joins = spec.leave_per_min if spec.join_per_min is None else spec.join_per_min
-    churn_seed = seed if spec.seed is None else spec.seed
-    events = schedule(spec.leave_per_min, joins, duration_s, churn_seed)
-    churn = Churn(events, random.Random(churn_seed), time.time())
-    out.print(f"churn: {len(events)} leaves and joins over {duration_s:g} s")
-    end = time.time() + duration_s
-    while time.time() < end:
-        for record in faults.churn_step(churn):
-            out.print(f"churn: {record['action']} node {record['node']}")
-        time.sleep(0.2)
+    churn = faults.start_churn(spec, duration_s, seed, "churn")
+    leaves = churn.leaves_left()
+    out.print(
+        f"churn: {leaves} leaves and {len(churn.events) - leaves} joins drawn "
+        f"over {duration_s:g} s; nodes that leave stay down"
+    )
+    try:
+        while churn.events:  # joins wait for the new node, so may run late
+            for record in faults.churn_step(churn):
+                out.print(f"churn: node {record['node']} {record['action']}s")
+            time.sleep(0.2)
+    finally:
+        faults.end_churn(churn)
 
 
 @fault_app.command("clear")
@@ -234,14 +277,20 @@ def probe(
                 f"{name} {node}: no such node; nodes are {format_ids(list(records))}"
             )
     with ControlClient(run.token()) as client:
-        reply = client.probe(
-            records[source].address,
-            records[target].address,
-            count,
-            payload,
-            timeout,
-            rpc_timeout=count * timeout + 10,
-        )
+        try:
+            reply = client.probe(
+                records[source].address,
+                records[target].address,
+                count,
+                payload,
+                timeout,
+                rpc_timeout=count * timeout + 10,
+            )
+        except grpc.RpcError as exc:
+            raise ControllerError(
+                f"node {source} did not run the probe ({exc.code().name}): is it "
+                "paused or down? see `controller status`"
+            ) from exc
     rtts = list(reply.rtt_ms)
     line = f"{source} -> {target}: {len(rtts)}/{count} answered"
     if rtts:

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from typing import Any
 
 from controller.backends.base import Backend
 from controller.errors import UsageError
 from controller.faults.book import ActiveFault, Via, load_book
-from controller.faults.churn import Churn
+from controller.faults.churn import Churn, schedule
 from controller.faults.engine import LinkFaults, LinkRequest
 from controller.faults.events import EventLog
 from controller.faults.nodeops import NodeFaults
 from controller.rundir import RunDir
 from controller.testbed import backend_named
 from netem.capabilities import Capabilities, probe
+from netem.specs import Churn as ChurnSpec
 from netem.specs import spec_class
 
 log = logging.getLogger("controller.faults")
@@ -151,6 +153,45 @@ class Faults:
         """Undo the faults whose `for` has run out."""
         due = load_book(self.run.path).expired(now)
         return self.clear([f.id for f in due]) if due else []
+
+    def start_churn(
+        self,
+        spec: ChurnSpec,
+        duration_s: float,
+        default_seed: int,
+        fault_id: str,
+        step: str | None = None,
+    ) -> Churn:
+        """Draw the churn's schedule and record its start; churn_step then
+        carries out what is due. Nodes that leave stay down: the churn's
+        joiners take their place (and their shards)."""
+        seed = default_seed if spec.seed is None else spec.seed
+        joins = spec.leave_per_min if spec.join_per_min is None else spec.join_per_min
+        events = schedule(spec.leave_per_min, joins, duration_s, seed)
+        churn = Churn(events, random.Random(seed), time.time(), fault_id=fault_id)
+        self.events.write(
+            "fault_applied",
+            fault_id=fault_id,
+            kind="churn",
+            step=step,
+            params=spec.model_dump(),
+            seed=seed,
+            duration_s=duration_s,
+            leaves=churn.leaves_left(),
+            joins=len(events) - churn.leaves_left(),
+            mechanisms={f"{self.backend.name}:churn": []},
+        )
+        return churn
+
+    def end_churn(self, churn: Churn, step: str | None = None) -> None:
+        self.events.write(
+            "fault_cleared",
+            fault_id=churn.fault_id,
+            kind="churn",
+            step=step,
+            left=churn.left,
+            joined=churn.joined,
+        )
 
     def churn_step(self, churn: Churn, step: str | None = None) -> list[dict[str, Any]]:
         """Carry out the churn events that are due; return what happened."""

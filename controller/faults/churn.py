@@ -40,6 +40,7 @@ class Churn:
     events: list[ChurnEvent]
     rng: random.Random
     started: float
+    fault_id: str = "churn"
     free_shards: list[int] = field(default_factory=list)
     left: list[int] = field(default_factory=list)
     joined: list[int] = field(default_factory=list)
@@ -48,6 +49,9 @@ class Churn:
         ready = [e for e in self.events if self.started + e.at_s <= now]
         self.events = self.events[len(ready) :]
         return ready
+
+    def leaves_left(self) -> int:
+        return sum(e.action == "leave" for e in self.events)
 
     def pick_leaver(self, alive: list[int]) -> int | None:
         return self.rng.choice(sorted(alive)) if alive else None

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from controller.backends.base import Backend
 from controller.control import ControlClient
 from controller.errors import ControllerError, UsageError
@@ -55,7 +57,14 @@ class LinkFaults:
         spec_cls = spec_class(request.kind)
         if spec_cls.scope != "link":
             raise UsageError(f"{request.kind} is a node fault, not a link fault")
-        params = spec_cls.model_validate(request.params).model_dump()
+        try:
+            params = spec_cls.model_validate(request.params).model_dump()
+        except ValidationError as exc:
+            raise UsageError(f"{request.kind}: {exc.errors()[0]['msg']}") from exc
+        if request.groups is not None and sum(bool(g) for g in request.groups) < 2:
+            raise UsageError(
+                f"partition: {request.groups} has fewer than two non-empty groups"
+            )
         mechanism = choose(
             request.kind,
             request.via,

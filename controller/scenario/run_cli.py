@@ -69,7 +69,8 @@ def run(
             run_dir,
             running_on,
             lambda line: out.print(line, highlight=False),
-            keep_faults=keep_faults,
+            # Nodes that are stopped anyway need not be restarted first.
+            keep_faults=keep_faults or down,
         ).execute()
     finally:
         if down:

@@ -20,7 +20,7 @@ from controller import testbed
 from controller.backends.base import Backend
 from controller.errors import ControllerError
 from controller.faults.api import Faults
-from controller.faults.churn import Churn, schedule
+from controller.faults.churn import Churn
 from controller.faults.events import EventLog
 from controller.rundir import RunDir
 from controller.scenario.recovery import Observation, Recovery
@@ -240,15 +240,14 @@ class ScenarioRunner:
 
     def _start_churn(self, spec: ChurnSpec, step: StepBase, label: str) -> str:
         duration = step.for_s or max(0.0, self.scenario.end_s - (step.at or 0.0))
-        seed = self.scenario.seed if spec.seed is None else spec.seed
-        joins = spec.leave_per_min if spec.join_per_min is None else spec.join_per_min
-        events = schedule(spec.leave_per_min, joins, duration, seed)
-        churn = Churn(events, random.Random(seed), time.time())
+        churn = self.faults.start_churn(
+            spec, duration, self.scenario.seed, step.id or label, step=label
+        )
         self.churns.append((churn, label, time.time() + duration))
-        leaves = sum(e.action == "leave" for e in events)
+        leaves = churn.leaves_left()
         return (
-            f"churn of {leaves} leaves and {len(events) - leaves} joins over "
-            f"{duration:g} s (seed {seed})"
+            f"churn of {leaves} leaves and {len(churn.events) - leaves} joins "
+            f"over {duration:g} s"
         )
 
     def _churn(self, elapsed: float) -> None:
@@ -256,12 +255,17 @@ class ScenarioRunner:
             for record in self.faults.churn_step(churn, step=label):
                 node, action = record["node"], record["action"]
                 self.say(f"[{elapsed:7.1f} s] {label}: node {node} {action}s")
-        self.churns = [c for c in self.churns if c[2] > time.time()]
+        for churn, label, _end in self.churns:
+            if not churn.events:  # every drawn leave and join done
+                self.faults.end_churn(churn, step=label)
+        self.churns = [c for c in self.churns if c[0].events]
 
     def _finish(self, elapsed: float) -> None:
         for rec in self.recoveries:
             if not rec.done:
                 self._report(rec)
+        for churn, label, _end in self.churns:  # cut short by the end
+            self.faults.end_churn(churn, step=label)
         if not self.keep_faults:
             cleared = self.faults.clear()
             if cleared:

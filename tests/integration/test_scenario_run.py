@@ -13,7 +13,9 @@ import psutil
 import pytest
 import yaml
 
+from controller import testbed
 from controller.faults.events import read_events
+from controller.rundir import RunDir
 from tests.integration.conftest import FAST, free_base_port
 
 pytestmark = pytest.mark.integration
@@ -52,9 +54,11 @@ def test_scenario_runs_its_timeline_and_logs_recovery(tmp_path: Path) -> None:
 
     done = subprocess.run(
         [sys.executable, "-m", "controller", "scenario", "run", str(path),
-         "--base-port", port, "--down"],
+         "--base-port", port],
         env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
+    left_up = testbed.down(RunDir(runs / "sc-test"))  # faults cleared at the end
+    assert left_up == [], left_up
     assert done.returncode == 0, done.stdout + done.stderr
     assert "kill-hubs: crash" in done.stdout, done.stdout
 
