@@ -154,8 +154,12 @@ class Elevator:
             self.cache = [i for i in self._bootstrap if i not in self._dead]
 
         # 1-2. Ask every cached peer for its cache (and a backward sample,
-        # kept for step 4); silent ones are dropped.
-        replies = await self._ask_all(self.cache, self._get_cache)
+        # kept for step 4); silent ones are dropped. One known peer outside
+        # the cache is asked too: after a partition heals, neither side's
+        # caches hold the other's nodes, and this is how they meet again.
+        explore = self._explore_target()
+        asked = self.cache + ([explore] if explore is not None else [])
+        replies = await self._ask_all(asked, self._get_cache)
         samples: dict[int, list[int]] = {}
         answered: list[list[int]] = []
         for peer, reply in replies.items():
@@ -207,6 +211,16 @@ class Elevator:
         m.is_hub.set(1 if self.is_hub else 0)
         m.cache_size.set(len(self.cache))
         m.backward_size.set(len(self.backward))
+
+    def _explore_target(self) -> int | None:
+        """A random peer this node knows of but neither caches nor holds
+        dead, or None."""
+        pool = [
+            i
+            for i in self.addresses
+            if i != self.me and i not in self.cache and i not in self._dead
+        ]
+        return self._rng.choice(sorted(pool)) if pool else None
 
     def _forget_expired(self) -> None:
         self._dead = {

@@ -20,17 +20,18 @@ class _Stub:
     def __init__(self, net: MemoryNetwork, address: str) -> None:
         self._net, self._address = net, address
 
-    def _target(self) -> Elevator:
+    def _target(self, sender: int) -> Elevator:
         node = self._net.by_address.get(self._address)
-        if node is None or node.me in self._net.dead:
+        if node is None or node.me in self._net.dead or self._net.cut(sender, node.me):
             raise PeerUnavailable(self._address, "sim", grpc.StatusCode.UNAVAILABLE)
         return node
 
     async def GetCache(self, request, timeout):  # type: ignore[no-untyped-def]
-        return self._target().answer_cache_request(request)
+        return self._target(request.sender.id).answer_cache_request(request)
 
     async def GetBackward(self, request, timeout):  # type: ignore[no-untyped-def]
-        entries = self._target().answer_backward(request.max_entries, request.sender.id)
+        target = self._target(request.sender.id)
+        entries = target.answer_backward(request.max_entries, request.sender.id)
         return heal_pb2.BackwardReply(entries=entries)
 
 
@@ -46,6 +47,7 @@ class MemoryNetwork:
     def __init__(self, n: int, c: int, h: int, seed: int, standby: int = 0) -> None:
         peers = bootstrap_peers(n, c, seed)
         self.dead: set[int] = set()
+        self.sides: list[set[int]] = []  # a partition: no call crosses sides
         self.nodes: list[Elevator] = []
         transport = _Transport(self)
         for i in range(n):
@@ -62,6 +64,9 @@ class MemoryNetwork:
             rng = random.Random(seed * 1000 + i)
             self.nodes.append(Elevator(config, transport, NodeMetrics(), rng))  # type: ignore[arg-type]
         self.by_address = {f"sim{i}": node for i, node in enumerate(self.nodes)}
+
+    def cut(self, a: int, b: int) -> bool:
+        return any((a in side) != (b in side) for side in self.sides)
 
     def live(self) -> list[Elevator]:
         return [x for x in self.nodes if x.me not in self.dead]

@@ -88,3 +88,30 @@ def test_without_standby_slots_hubs_reform_more_slowly() -> None:
         net.cycle()
     hubs, share = net.agreement()
     assert share >= 0.9 and not set(hubs) & set(old)
+
+
+def test_after_a_partition_heals_the_sides_agree_on_one_hub_list_again() -> None:
+    # Caches big enough for a whole side: during the partition they fill with
+    # nodes of their own side only, and nothing in them leads across.
+    net = MemoryNetwork(n=20, c=12, h=3, seed=5, standby=3)
+    for _ in range(10):
+        net.cycle()
+    net.sides = [set(range(10))]
+    for _ in range(30):
+        net.cycle()
+    assert len(net.hub_lists()) == 2, net.hub_lists()
+    assert not any(any((p < 10) != (x.me < 10) for p in x.cache) for x in net.nodes)
+
+    net.sides = []
+    cycles, share = 0, 0.0
+    while share < 0.9 and cycles < 20:
+        net.cycle()
+        cycles += 1
+        _, share = net.agreement()
+    assert share >= 0.9, net.hub_lists()
+    assert cycles <= 10, cycles
+    mixed = [
+        any(p < 10 for p in x.cache) and any(p >= 10 for p in x.cache)
+        for x in net.nodes
+    ]
+    assert sum(mixed) >= 18, mixed
