@@ -33,10 +33,13 @@ def controller(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def launchers() -> list[psutil.Process]:
+def launchers(under: Path | None = None) -> list[psutil.Process]:
+    """Node launchers, only those for run directories under `under` if given
+    (other testbeds may start and stop on the machine meanwhile)."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if "node.launcher" in " ".join(proc.info["cmdline"] or []):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if "node.launcher" in cmdline and (under is None or str(under) in cmdline):
             found.append(proc)
     return found
 
@@ -79,12 +82,11 @@ def launchers() -> list[psutil.Process]:
 def test_bad_up_flags_exit_2_and_start_nothing(
     tmp_path: Path, args: list[str], expected: str
 ) -> None:
-    before = {p.pid for p in launchers()}
     result = controller(tmp_path, *args)
 
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
-    assert {p.pid for p in launchers()} == before
+    assert launchers(tmp_path) == []
     assert not (tmp_path / "runs" / "current").exists()
 
 
