@@ -32,6 +32,8 @@ fault_app = Commands(
     "files do the same on a timeline (`controller scenario run`).",
 )
 
+MAX_FOR_S = 7 * 24 * 3600.0  # NaN and infinity fail the range check too
+
 KINDS = "; ".join(
     f"{kind} ({', '.join(spec.model_fields) or 'no parameters'})"
     for kind, spec in sorted(REGISTRY.items())
@@ -118,8 +120,10 @@ def apply(
     """Apply one fault now; it stays until `fault clear` unless --for is given."""
     if via not in ("auto", "kernel", "innode"):
         raise UsageError(f"--via {via!r}: valid: auto, kernel, innode")
-    if for_s is not None and for_s <= 0:
-        raise UsageError(f"--for {for_s}: give a positive number of seconds")
+    if for_s is not None and not 0 < for_s <= MAX_FOR_S:
+        raise UsageError(
+            f"--for {for_s}: give a number of seconds above 0 and at most {MAX_FOR_S:g}"
+        )
     try:
         spec_class(kind)
     except KeyError as exc:
@@ -158,11 +162,12 @@ def apply(
     out.print(f"applied {fault.id} ({_fmt(values)}) to nodes {nodes}: {ways}")
     if for_s is not None:
         unwind_on_sigterm()
+        began = time.monotonic()
         try:
             time.sleep(for_s)
         finally:
             faults.clear([fault.id])
-            out.print(f"cleared {fault.id} after {for_s:g} s")
+            out.print(f"cleared {fault.id} after {time.monotonic() - began:.1f} s")
 
 
 def _groups(
@@ -229,6 +234,8 @@ def clear(
     Crashed nodes restart, paused ones resume."""
     run = resolve(run_dir)
     faults = Faults(run)
+    if kind is not None and kind not in REGISTRY:
+        raise UsageError(f"--kind {kind!r}: valid kinds: {', '.join(sorted(REGISTRY))}")
     cleared = faults.clear(ids or None, {kind} if kind else None)
     if not cleared:
         out.print("no faults in force")
@@ -287,6 +294,8 @@ def probe(
                 rpc_timeout=count * timeout + 10,
             )
         except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise UsageError(f"probe refused: {exc.details()}") from exc
             raise ControllerError(
                 f"node {source} did not run the probe ({exc.code().name}): is it "
                 "paused or down? see `controller status`"

@@ -37,12 +37,26 @@ def capabilities(run: RunDir, backend: Backend) -> Capabilities | None:
     live = backend.liveness(run, state, memory=False)
     alive = [r.id for r in state.nodes if live[r.id].alive and not live[r.id].paused]
     if not alive:
-        raise UsageError("no live node to probe the kernel in")
+        # Every node crashed or paused: the last probe still describes the
+        # kernel (all containers share the host's).
+        cached = _cached_capabilities(run)
+        if cached is None:
+            raise UsageError("no live node to probe the kernel in")
+        return cached
     runner = backend.runners(run, state, alive[:1])[alive[0]]
     caps = probe(runner)
     record = {"probed_at": time.time(), **caps.__dict__}
     (run.path / "capabilities.json").write_text(json.dumps(record, indent=2) + "\n")
     return caps
+
+
+def _cached_capabilities(run: RunDir) -> Capabilities | None:
+    try:
+        record = json.loads((run.path / "capabilities.json").read_text())
+        record.pop("probed_at", None)
+        return Capabilities(**record)
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        return None
 
 
 class Faults:
@@ -92,6 +106,7 @@ class Faults:
             fault = self.nodes.pause(targets, duration_s, fault_id)
         elif kind == "restart":
             self.nodes.restart(targets)
+            self.nodes.forget(targets)  # a restart also ends crashes and pauses
             fault = None
         else:
             raise UsageError(f"{kind} runs over time; start it with the churn runner")

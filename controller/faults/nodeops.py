@@ -91,6 +91,15 @@ class NodeFaults:
         book.faults = [f for f in book.faults if f.id != fault.id]
         save_book(self.run.path, book)
 
+    def forget(self, ids: list[int]) -> None:
+        """Drop the given nodes from the crashes and pauses in force."""
+        book = load_book(self.run.path)
+        for fault in [f for f in book.faults if f.kind in ("crash", "pause")]:
+            fault.targets = [n for n in fault.targets if n not in ids]
+            if not fault.targets:
+                book.faults.remove(fault)
+        save_book(self.run.path, book)
+
     def restart(self, ids: list[int]) -> None:
         """Start the nodes again (same id, address and data) and give them the
         link faults in force once they answer."""

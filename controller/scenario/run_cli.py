@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from controller import testbed
 from controller.cliutil import out
@@ -55,6 +56,10 @@ def run(
     RUN_DIR/events.jsonl. Faults still in force at the end are cleared.
     """
     scenario = load_scenario(file)
+    if backend not in (None, "docker", "process"):
+        raise UsageError(f"--backend {backend!r}: valid: docker, process")
+    if timeout is not None and not 0 < timeout < 86400:
+        raise UsageError(f"--timeout {timeout}: give seconds above 0")
     unwind_on_sigterm()  # faults in force are cleared on the way out
     run_dir = _testbed(scenario, name or scenario.name, backend, base_port, timeout)
     running_on = testbed.backend_named(run_dir.load().backend)
@@ -107,7 +112,11 @@ def _testbed(
                 )
             out.print(f"using the running testbed {name} ({wanted} nodes)")
             return run_dir
-    settings = scenario.settings(base_port=base_port)
+    try:
+        settings = scenario.settings(base_port=base_port)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise UsageError(f"--base-port {base_port}: {problems}") from exc
     backend = choose_backend(
         backend_name or scenario.testbed.backend, subnet=None, memory=None, cpus=None
     )

@@ -60,6 +60,7 @@ class ScenarioRunner:
         self.churns: list[tuple[Churn, str, float]] = []
         self.outcome = Outcome()
         self.periods = _periods(run)
+        self._completed = False  # stays False when interrupted
         self._next_progress = 0.0
 
     def execute(self) -> Outcome:
@@ -99,6 +100,7 @@ class ScenarioRunner:
                     )
                 self._churn(elapsed)
                 if elapsed >= sc.end_s:
+                    self._completed = True
                     break
                 time.sleep(TICK_S)
         finally:
@@ -276,6 +278,7 @@ class ScenarioRunner:
             scenario=self.scenario.name,
             failed_steps=self.outcome.failed_steps,
             recoveries=len(self.outcome.recoveries),
+            interrupted=not self._completed,
         )
 
 
