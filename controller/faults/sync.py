@@ -9,12 +9,11 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+from controller.control import ControlClient
+from controller.faults.compose import NodeTarget
 from netem.errors import NetemError
 from netem.executor import KernelExecutor
 from netem.plan import KernelPlan, Runner
-
-from controller.control import ControlClient
-from controller.faults.compose import NodeTarget
 from protos import heal_pb2
 
 log = logging.getLogger("controller.faults")
