@@ -73,8 +73,10 @@ def _pick(
     alive = [r.id for r in state.nodes if live[r.id].alive]
     try:
         selector = parse_selector(text)
-        hubs = testbed.majority_hubs(testbed.collect(run, faults.backend))
-        return select(selector, alive, hubs, rng)
+        # Asking every node for its hub list is only needed for roles.
+        needs_hubs = selector.group in ("hubs", "clients")
+        views = testbed.collect(run, faults.backend, memory=False) if needs_hubs else []
+        return select(selector, alive, testbed.majority_hubs(views), rng)
     except (ValueError, SelectorError) as exc:
         raise UsageError(f"{flag} {text!r}: {exc}") from exc
 

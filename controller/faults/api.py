@@ -70,6 +70,7 @@ class Faults:
         self.backend = backend or backend_named(run.load().backend)
         self.events = events or EventLog(run.path / "events.jsonl")
         self.caps = capabilities(run, self.backend)
+        self._probe_is_fresh = True  # the first fault may use this probe
         self.links = LinkFaults(run, self.backend, self.caps)
         self.nodes = NodeFaults(run, self.backend, self.links)
 
@@ -94,7 +95,9 @@ class Faults:
         if spec_cls.scope == "link":
             # The kernel's offer is read again before every fault: a module
             # may have been loaded or removed since the testbed came up.
-            self.caps = self.links.caps = capabilities(self.run, self.backend)
+            if not self._probe_is_fresh:
+                self.caps = self.links.caps = capabilities(self.run, self.backend)
+            self._probe_is_fresh = False
             fault = self.links.apply(
                 LinkRequest(
                     kind, params, targets, peers, groups, via, duration_s, fault_id
