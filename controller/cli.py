@@ -15,6 +15,16 @@ from controller import testbed
 from controller.cliutil import Commands, RunDirOpt, err, out
 from controller.errors import UsageError
 from controller.fault_cli import fault_app, probe
+from controller.monitoring.cli import (
+    MonitoringOpt,
+    PrometheusPortOpt,
+    check_mode,
+    exporter_cmd,
+    start_monitoring,
+    stop_monitoring,
+)
+from controller.monitoring.cli import app as monitoring_app
+from controller.monitoring.stack import PROMETHEUS_PORT
 from controller.plan import TestbedSettings
 from controller.report.cli import report
 from controller.rundir import resolve, runs_root
@@ -107,6 +117,8 @@ def up(
     cpus: Annotated[
         float | None, typer.Option(help="docker: CPUs a node, e.g. 0.5 (no limit).")
     ] = None,
+    monitoring: MonitoringOpt = "auto",
+    prometheus_port: PrometheusPortOpt = PROMETHEUS_PORT,
 ) -> None:
     """Start a testbed of NODES nodes and wait until every one answers.
 
@@ -142,6 +154,7 @@ def up(
         )
     except ValidationError as exc:
         raise UsageError(_flag_errors(exc)) from exc
+    check_mode(monitoring)
     chosen = choose_backend(backend, subnet=subnet, memory=memory, cpus=cpus)
     run = testbed.default_run_dir(runs_root(), name)
     started = time.monotonic()
@@ -152,6 +165,7 @@ def up(
         f"(run dir {run.path})"
     )
     report_fault_ways(run, chosen)
+    start_monitoring(run, monitoring, prometheus_port)
     out.print(
         "next: `controller status`, `controller wait --accuracy 0.85`, "
         "`controller down`"
@@ -280,6 +294,7 @@ def down(
     """Stop every node of the testbed and leave nothing running."""
     run = resolve(run_dir)
     leftovers = testbed.down(run, timeout)
+    stop_monitoring(run)
     if leftovers:
         err.print("[red]could not stop:[/] " + ", ".join(leftovers))
         raise typer.Exit(1)
@@ -308,6 +323,8 @@ app.add_typer(fault_app, name="fault")
 app.add_typer(scenario_app, name="scenario")
 app.command("probe")(probe)
 app.command("report")(report)
+app.add_typer(monitoring_app, name="monitoring")
+app.command("exporter", hidden=True)(exporter_cmd)
 
 image_app = typer.Typer(no_args_is_help=True, help="The node image (docker backend).")
 app.add_typer(image_app, name="image")

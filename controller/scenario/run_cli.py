@@ -12,6 +12,14 @@ from pydantic import ValidationError
 from controller import testbed
 from controller.cliutil import out
 from controller.errors import UsageError
+from controller.monitoring.cli import (
+    MonitoringOpt,
+    PrometheusPortOpt,
+    check_mode,
+    start_monitoring,
+    stop_monitoring,
+)
+from controller.monitoring.stack import PROMETHEUS_PORT
 from controller.rundir import RunDir, check_name, runs_root
 from controller.scenario.cli import app, count_steps
 from controller.scenario.loader import load_scenario
@@ -48,6 +56,8 @@ def run(
     timeout: Annotated[
         float | None, typer.Option(help="Seconds to wait for nodes, if it starts them.")
     ] = None,
+    monitoring: MonitoringOpt = "auto",
+    prometheus_port: PrometheusPortOpt = PROMETHEUS_PORT,
 ) -> None:
     """Run FILE's timeline on its testbed, starting the testbed if needed.
 
@@ -60,8 +70,10 @@ def run(
         raise UsageError(f"--backend {backend!r}: valid: docker, process")
     if timeout is not None and not 0 < timeout < 86400:
         raise UsageError(f"--timeout {timeout}: give seconds above 0")
+    check_mode(monitoring)
     unwind_on_sigterm()  # faults in force are cleared on the way out
     run_dir = _testbed(scenario, name or scenario.name, backend, base_port, timeout)
+    start_monitoring(run_dir, monitoring, prometheus_port)
     running_on = testbed.backend_named(run_dir.load().backend)
     out.print(
         f"scenario [bold]{scenario.name}[/]: {count_steps(len(scenario.steps))} over "
@@ -80,6 +92,7 @@ def run(
     finally:
         if down:
             left = testbed.down(run_dir)
+            stop_monitoring(run_dir)
             out.print("testbed down" + (f"; left behind: {left}" if left else ""))
     if outcome.failed_steps:
         out.print(f"[red]failed steps:[/] {', '.join(outcome.failed_steps)}")
