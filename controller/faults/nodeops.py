@@ -18,6 +18,7 @@ from controller.errors import UsageError
 from controller.faults import sync
 from controller.faults.book import ActiveFault, load_book, save_book
 from controller.faults.engine import FaultError, LinkFaults
+from controller.monitoring import discovery
 from controller.plan import TestbedSettings, node_config
 from controller.rundir import NodeRecord, RunDir
 
@@ -77,6 +78,7 @@ class NodeFaults:
         )
         book.faults.append(fault)
         save_book(self.run.path, book)
+        discovery.refresh(self.run)
         return fault
 
     def undo(self, fault: ActiveFault) -> None:
@@ -112,6 +114,7 @@ class NodeFaults:
             book.kernel_applied[node] = sync.UNKNOWN
             book.innode_applied[node] = sync.UNKNOWN
         self.links.sync(book)
+        discovery.refresh(self.run)
 
     def _wait_answering(self, ids: list[int]) -> None:
         state = self.run.load()
@@ -156,4 +159,5 @@ class NodeFaults:
         record = self.backend.add_node(self.run, state, settings, config_for)
         self._wait_answering([record.id])
         self.links.sync(load_book(self.run.path))  # new peer: kernel peer lists
+        discovery.refresh(self.run)
         return record

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from controller.backends.base import Liveness
-from controller.monitoring.paths import nodes_targets, testbed_targets, write_json
+from controller.monitoring.paths import exporter_targets, nodes_targets, write_json
 from controller.rundir import RunDir, TestbedState
 
 
@@ -55,21 +55,24 @@ def write_nodes(run: RunDir, state: TestbedState, live: dict[int, Liveness]) -> 
 
 def write_exporter(run: RunDir, state: TestbedState, address: str) -> None:
     write_json(
-        testbed_targets(run), [{"targets": [address], "labels": common_labels(state)}]
+        exporter_targets(run), [{"targets": [address], "labels": common_labels(state)}]
     )
 
 
 def remove(run: RunDir) -> None:
     """Forget the testbed: Prometheus stops scraping it within its refresh."""
-    for path in (nodes_targets(run), testbed_targets(run)):
+    for path in (nodes_targets(run), exporter_targets(run)):
         path.unlink(missing_ok=True)
 
 
 def refresh(run: RunDir) -> None:
     """Rewrite the node targets from the backend's view, now. Best effort:
-    the exporter's loop corrects any miss within its period."""
+    the exporter's loop corrects any miss within its period. Nothing to do
+    for a testbed that is not monitored."""
     from controller.testbed import backend_named
 
+    if not nodes_targets(run).exists():
+        return
     try:
         state = run.load()
         live = backend_named(state.backend).liveness(run, state, memory=False)

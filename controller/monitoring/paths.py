@@ -36,7 +36,7 @@ def nodes_targets(run: RunDir) -> Path:
     return targets_dir(monitoring_dir(run)) / f"{run.name}.nodes.json"
 
 
-def testbed_targets(run: RunDir) -> Path:
+def exporter_targets(run: RunDir) -> Path:
     return targets_dir(monitoring_dir(run)) / f"{run.name}.testbed.json"
 
 
