@@ -1,0 +1,179 @@
+"""Monitoring on a real testbed: a real Prometheus (the local binary) finds
+the nodes and the exporter through the discovery files, follows crashes and
+restarts, and holds the series the dashboards draw."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controller import testbed
+from controller.faults.api import Faults
+from controller.monitoring import exporter, stack
+from controller.monitoring.paths import monitoring_dir, nodes_targets
+from controller.monitoring.prom_local import free_port
+from controller.rundir import RunDir
+from tests.integration.conftest import start_testbed
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("prometheus") is None, reason="no prometheus"),
+]
+
+NODES = 5
+DASHBOARDS = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
+
+
+class Monitored:
+    def __init__(self, run: RunDir, url: str) -> None:
+        self.run, self.url = run, url
+        self.started = time.time()
+
+    def api(self, path: str, **params: object) -> Any:
+        query = urllib.parse.urlencode({k: str(v) for k, v in params.items()})
+        with urllib.request.urlopen(
+            f"{self.url}/api/v1/{path}?{query}", timeout=10
+        ) as r:
+            body = json.load(r)
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def targets(self) -> list[dict[str, str]]:
+        return [
+            t["labels"] | {"health": t["health"]}
+            for t in self.api("targets")["activeTargets"]
+        ]
+
+    def series(self, expr: str, window_s: float | None = None) -> list[dict[str, Any]]:
+        end = time.time()
+        start = end - (window_s or end - self.started + 5)
+        return self.api("query_range", query=expr, start=start, end=end, step=2)[
+            "result"
+        ]
+
+    def wait(self, what: str, ok: Any, timeout: float = 40.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not ok():
+            assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+            time.sleep(1.0)
+
+
+@pytest.fixture(scope="module")
+def mon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitored]:
+    run, _ = start_testbed(tmp_path_factory.mktemp("mon"), NODES)
+    root = monitoring_dir(run)
+    try:
+        exporter.start(run, period_s=2.0)
+        running = stack.ensure(root, "local", free_port(19090, tries=200))
+        assert running.prometheus and running.prometheus["how"] == "local"
+        yield Monitored(run, running.prometheus["url"])
+    finally:
+        testbed.down(run)
+        exporter.stop(run)
+        stack.stop(root)
+
+
+def node_targets(mon: Monitored) -> dict[str, str]:
+    return {t["node"]: t["health"] for t in mon.targets() if t["job"] == "heal-nodes"}
+
+
+def test_prometheus_finds_every_node_and_the_exporter_with_their_labels(
+    mon: Monitored,
+) -> None:
+    mon.wait(
+        "all nodes up",
+        lambda: (
+            sorted(node_targets(mon).items()) == [(str(i), "up") for i in range(NODES)]
+        ),
+    )
+    jobs = {t["job"]: t for t in mon.targets()}
+    assert jobs["heal-testbed"]["testbed"] == mon.run.name
+    mon.wait("a scrape of the exporter", lambda: mon.series("heal_testbed_nodes", 20))
+    (cycle, *_) = mon.series(f'heal_cycle{{testbed="{mon.run.name}",node="2"}}', 30)
+    assert (
+        cycle["metric"]["protocol"] == "heal"
+        and cycle["metric"]["backend"] == "process"
+    )
+
+
+def test_discovery_follows_a_crash_and_the_restart(mon: Monitored) -> None:
+    faults = Faults(mon.run)
+    crash = faults.apply("crash", {}, [4])
+    assert crash is not None
+    # The fault itself rewrites the file: no wait for the exporter's loop.
+    listed = [
+        g["labels"]["node"] for g in json.loads(nodes_targets(mon.run).read_text())
+    ]
+    assert "4" not in listed and len(listed) == NODES - 1
+    mon.wait("node 4 dropped by Prometheus", lambda: "4" not in node_targets(mon))
+    down = f'heal_testbed_nodes{{testbed="{mon.run.name}",state="down"}} == 1'
+    mon.wait("the exporter counting node 4 down", lambda: mon.series(down, 30))
+    faults.clear([crash.id])
+    mon.wait("node 4 back", lambda: node_targets(mon).get("4") == "up")
+
+
+def test_faults_in_force_are_series_with_their_mechanism(mon: Monitored) -> None:
+    faults = Faults(mon.run)
+    cut = faults.apply("partition", {}, groups=[[0, 1], [2, 3, 4]])
+    delay = faults.apply("delay", {"delay_ms": 20}, [0])
+    assert cut is not None and delay is not None
+    name = mon.run.name
+    try:
+        mon.wait(
+            "the partition as a series",
+            lambda: mon.series(
+                f'heal_testbed_fault_active{{testbed="{name}",kind="partition",mechanism="innode"}}',
+                20,
+            ),
+        )
+        mon.wait(
+            "drift between the sides",
+            lambda: mon.series(
+                f'heal_testbed_partition_drift_ratio{{testbed="{name}"}}', 20
+            ),
+        )
+        time.sleep(6)  # keep the cut for another scrape or two of both series
+        active = mon.series(f'sum(heal_testbed_faults_active{{testbed="{name}"}})', 10)
+        assert max(float(v) for _, v in active[0]["values"]) == 2
+    finally:
+        faults.clear([cut.id, delay.id])
+    mon.wait(
+        "cleared faults counted",
+        lambda: mon.series(
+            f'heal_testbed_fault_events_total{{testbed="{name}",action="cleared"}}', 20
+        ),
+    )
+    mon.wait(
+        "recovery after the partition",
+        lambda: mon.series(
+            f'heal_testbed_recovery_hubs_agree_seconds{{testbed="{name}"}}', 20
+        ),
+        timeout=60,
+    )
+
+
+def test_every_dashboard_query_returns_data(mon: Monitored) -> None:
+    panels = pytest.importorskip("controller.monitoring.panels")
+    empty = []
+    queries = panels.panel_queries(DASHBOARDS, testbed=mon.run.name)
+    assert len(queries) >= 20
+    for q in queries:
+        if not mon.series(q.expr):
+            empty.append(f"{q.dashboard} / {q.panel} / {q.ref_id}: {q.expr}")
+    assert not empty, "panels without data:\n" + "\n".join(empty)
+
+
+def test_down_takes_the_testbed_out_of_discovery(mon: Monitored) -> None:
+    testbed.down(mon.run)
+    exporter.stop(mon.run)
+    assert not nodes_targets(mon.run).exists()
+    assert exporter.running(mon.run) is None
+    mon.wait("no target left", lambda: not mon.targets())
