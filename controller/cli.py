@@ -294,11 +294,12 @@ def down(
     """Stop every node of the testbed and leave nothing running."""
     run = resolve(run_dir)
     leftovers = testbed.down(run, timeout)
-    stop_monitoring(run)
     if leftovers:
+        stop_monitoring(run)
         err.print("[red]could not stop:[/] " + ", ".join(leftovers))
         raise typer.Exit(1)
     out.print(f"testbed {run.name} is down")
+    stop_monitoring(run)
 
 
 @app.command()

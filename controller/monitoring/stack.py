@@ -30,6 +30,11 @@ HOW_TO_GET = (
     "`docker compose up -d` with compose.yaml"
 )
 
+NO_GRAFANA = (
+    f"grafana: no image {prom_docker.GRAFANA_IMAGE} for Docker here; point any "
+    "Grafana at grafana/provisioning (see compose.yaml)"
+)
+
 
 class MonitoringUnavailable(ControllerError):
     """No way to run Prometheus here; the message says how to get one."""
@@ -57,6 +62,8 @@ def ensure(root: Path, how: How = "auto", port: int = PROMETHEUS_PORT) -> Stack:
     known = load(root)
     if known.prometheus and alive(known.prometheus):
         _reload(known.prometheus["url"])
+        if not known.grafana:
+            known.notes.append(NO_GRAFANA)
         return known
     engine = _engine() if how != "local" else None
     stack = Stack()
@@ -79,10 +86,7 @@ def ensure(root: Path, how: How = "auto", port: int = PROMETHEUS_PORT) -> Stack:
             engine, root, stack.prometheus["url"], prom_local.free_port(GRAFANA_PORT)
         )
     else:
-        stack.notes.append(
-            f"Grafana: no image {prom_docker.GRAFANA_IMAGE} for Docker here; "
-            "point any Grafana at grafana/provisioning (see compose.yaml)"
-        )
+        stack.notes.append(NO_GRAFANA)
     save(root, stack)
     return stack
 
