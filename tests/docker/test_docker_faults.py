@@ -4,8 +4,11 @@ between the containers; clearing leaves no rule or qdisc behind."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import statistics
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import docker
@@ -16,6 +19,9 @@ from controller.backends.docker import DockerBackend
 from controller.control import ControlClient
 from controller.faults.api import Faults
 from controller.faults.mechanism import INNODE, IPTABLES, SHAPER
+from controller.monitoring import exporter, stack
+from controller.monitoring.paths import monitoring_dir
+from controller.monitoring.prom_local import free_port
 from controller.rundir import RunDir
 from tests.docker.conftest import FAST, sweep, unique_name
 
@@ -187,3 +193,34 @@ def test_delay_goes_in_node_where_the_kernel_lacks_netem(run: RunDir) -> None:
     finally:
         faults.clear([fault.id])
     assert ping(run, 2, 3)[1] - base < 30
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="no prometheus")
+def test_prometheus_on_the_host_scrapes_every_container(run: RunDir) -> None:
+    root = monitoring_dir(run)
+    try:
+        exporter.start(run, period_s=2.0)
+        running = stack.ensure(root, "local", free_port(19290, tries=200))
+        url = running.prometheus_url
+        deadline = time.monotonic() + 40
+        while True:
+            with urllib.request.urlopen(f"{url}/api/v1/targets", timeout=10) as r:
+                active = json.load(r)["data"]["activeTargets"]
+            health = {
+                (t["labels"]["job"], t["labels"].get("node")): t["health"]
+                for t in active
+            }
+            wanted = {("heal-nodes", str(i)) for i in range(NODES)}
+            wanted.add(("heal-testbed", None))
+            if all(health.get(key) == "up" for key in wanted):
+                break
+            assert time.monotonic() < deadline, health
+            time.sleep(1)
+        scraped = {t["scrapeUrl"] for t in active if t["labels"]["job"] == "heal-nodes"}
+        assert {u.split("//")[1].split(":")[0] for u in scraped} == {
+            ip(run, i) for i in range(NODES)
+        }
+        assert all(t["labels"]["backend"] == "docker" for t in active)
+    finally:
+        exporter.stop(run)
+        stack.stop(root)
