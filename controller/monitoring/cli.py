@@ -20,6 +20,7 @@ MonitoringOpt = Annotated[
     str,
     typer.Option(
         "--monitoring",
+        envvar="HEAL_MONITORING",
         help="Prometheus (and Grafana) for this testbed: auto (containers from "
         "the official images where Docker has them, else a local prometheus "
         "binary), docker, local, or off.",

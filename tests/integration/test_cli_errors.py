@@ -77,6 +77,8 @@ def launchers(under: Path | None = None) -> list[psutil.Process]:
         ),
         (["up", "--nodes", "3", "--backend", "process", "--set", "lr"], "KEY=VALUE"),
         (["up", "--nodes", "3", "--backend", "teleport"], "--backend"),
+        (["up", "--nodes", "3", "--monitoring", "grafana"], "--monitoring"),
+        (["up", "--nodes", "3", "--prometheus-port", "0"], "--prometheus-port"),
     ],
 )
 def test_bad_up_flags_exit_2_and_start_nothing(

@@ -5,7 +5,10 @@ restarts, and holds the series the dashboards draw."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -17,11 +20,11 @@ import pytest
 
 from controller import testbed
 from controller.faults.api import Faults
-from controller.monitoring import exporter, stack
+from controller.monitoring import exporter, prom_local, stack
 from controller.monitoring.paths import monitoring_dir, nodes_targets
 from controller.monitoring.prom_local import free_port
 from controller.rundir import RunDir
-from tests.integration.conftest import start_testbed
+from tests.integration.conftest import free_base_port, start_testbed
 
 pytestmark = [
     pytest.mark.integration,
@@ -177,3 +180,42 @@ def test_down_takes_the_testbed_out_of_discovery(mon: Monitored) -> None:
     assert not nodes_targets(mon.run).exists()
     assert exporter.running(mon.run) is None
     mon.wait("no target left", lambda: not mon.targets())
+
+
+def test_up_starts_monitoring_and_down_leaves_prometheus_with_the_series(
+    tmp_path: Path,
+) -> None:
+    runs = tmp_path / "runs"
+    env = {**os.environ, "HEAL_RUNS": str(runs), "COLUMNS": "300"}
+    port = free_port(19490, tries=200)
+
+    def controller(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "controller", *args],
+            env=env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+
+    up = controller(
+        "up", "--nodes", "3", "--backend", "process", "--name", "cli",
+        "--base-port", str(free_base_port(3)), "--set", "cycle_period_s=0.5",
+        "--monitoring", "local", "--prometheus-port", str(port),
+    )  # fmt: skip
+    root = runs / "monitoring"
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert f"prometheus (local): http://127.0.0.1:{port}" in up.stdout
+        assert "testbed metrics: http://127.0.0.1:" in up.stdout
+        assert (root / "targets" / "cli.nodes.json").exists()
+        status = controller("monitoring", "status")
+        assert f"http://127.0.0.1:{port} running" in status.stdout, status.stdout
+
+        down = controller("down")
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert "keeps the testbed's series" in down.stdout
+        assert not (root / "targets" / "cli.nodes.json").exists()
+        assert prom_local.ready(f"http://127.0.0.1:{port}")  # outlives down
+    finally:
+        testbed.down(RunDir(runs / "cli"))
+        stopped = controller("monitoring", "stop")
+    assert "prometheus (pid" in stopped.stdout, stopped.stdout
+    assert not prom_local.ready(f"http://127.0.0.1:{port}", timeout=1.0)
