@@ -116,6 +116,16 @@ def wait_for_pid(
         proc = find_process(pid, None)
         if proc is not None:
             return proc
+        if pid is not None:  # forked and already gone: it died at start
+            log = node_dir / "node.log"
+            try:
+                last = log.read_text(errors="replace").splitlines()[-5:]
+            except OSError:
+                last = []
+            raise StartError(
+                f"node {int(node_dir.name)} exited as it started; see {log}"
+                + "".join(f"\n    {line}" for line in last)
+            )
         if launcher.poll() is not None:
             raise StartError(
                 f"the node launcher for {node_dir.name} exited with code "
