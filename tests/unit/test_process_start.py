@@ -26,7 +26,7 @@ def test_a_node_gone_before_it_was_seen_is_reported_with_its_log(
     launcher = subprocess.Popen(["sleep", "30"])
     try:
         started = time.monotonic()
-        with pytest.raises(StartError, match="shard-002.npz") as caught:
+        with pytest.raises(StartError, match=r"shard-002\.npz") as caught:
             wait_for_pid(RunDir(tmp_path), launcher, node_dir, started + 20)
         assert "node 2 exited as it started" in str(caught.value)
         assert time.monotonic() - started < 5
