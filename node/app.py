@@ -13,9 +13,9 @@ from node.config import ConfigError, NodeConfig
 from node.elevator import Elevator
 from node.faults import LinkFaults
 from node.faults_server import LinkFaultInterceptor
-from node.heal import HealNode
 from node.learner import Learner
 from node.metrics import NodeMetrics
+from node.protocols.registry import protocol_class
 from node.service import ControlService, NodeService
 from node.transport import Transport, channel_options
 from protos import heal_pb2_grpc
@@ -61,7 +61,8 @@ async def serve(config: NodeConfig) -> int:
     metrics.watch_link_faults(faults)
     transport = Transport(metrics, config.max_message_bytes, config.address, faults)
     overlay = Elevator(config, transport, metrics, rng)
-    node = HealNode(config, overlay, transport, learner, metrics, rng)
+    protocol = protocol_class(config.protocol)
+    node = protocol(config, overlay, transport, learner, metrics, rng)
 
     stop = asyncio.Event()
 
@@ -97,17 +98,20 @@ async def serve(config: NodeConfig) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info(
-        "node %d listening on %s (metrics port %d), %d bootstrap peers, %d samples",
+        "node %d listening on %s (metrics port %d), %s %s, %d bootstrap peers, "
+        "%d samples",
         config.node_id,
         endpoint,
         config.metrics_port,
+        protocol.name,
+        node.role,
         len(config.peers),
         learner.samples,
     )
-    tasks = [
-        asyncio.create_task(overlay.run(stop), name="elevator"),
-        asyncio.create_task(node.run(stop), name="heal"),
-    ]
+    tasks = []
+    if protocol.runs_overlay:
+        tasks.append(asyncio.create_task(overlay.run(stop), name="elevator"))
+    tasks.append(asyncio.create_task(node.run(stop), name=protocol.name))
     await stop.wait()
 
     log.info("node %d stopping at cycle %d", config.node_id, node.cycle)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # LeNet-5's layer sizes are fixed by its 28x28 single-channel input.
 LENET5_INPUT_SHAPE = (1, 28, 28)
+
+# The learning protocols a node runs (node.protocols.registry has one class
+# for each); heal is the default, the others are its baselines.
+Protocol = Literal["heal", "fedavg", "gossip", "epidemic"]
+PROTOCOLS: tuple[str, ...] = get_args(Protocol)
 
 
 class ConfigError(ValueError):
@@ -45,7 +50,7 @@ class NodeConfig(BaseModel):
         None, ge=0, description="data shard to train on; default: the node id"
     )
     model: Literal["mlp", "lenet5"] = "mlp"
-    protocol: Literal["heal"] = "heal"
+    protocol: Protocol = Field("heal", description=f"one of {', '.join(PROTOCOLS)}")
 
     # Elevator
     c: int = Field(20, ge=1, description="cache size")
@@ -60,7 +65,9 @@ class NodeConfig(BaseModel):
     )
 
     # HEAL
-    s: int = Field(1, ge=1, description="hubs a client pushes to")
+    s: int = Field(
+        1, ge=1, description="hubs a client pushes to; epidemic: peers a model goes to"
+    )
     cycle_period_s: float = Field(2.0, gt=0, description="minimum cycle length")
     delta_s: float = Field(1.0, gt=0, description="hub collection window")
     exchange_timeout_s: float = Field(0.6, gt=0, description="wait for other hubs")
@@ -70,6 +77,9 @@ class NodeConfig(BaseModel):
     suspect_cycles: int = Field(3, ge=1, description="cycles a silent hub is avoided")
     rpc_timeout_s: float = Field(1.0, gt=0, description="overlay and ping RPCs")
     weighting: Literal["samples", "uniform"] = "samples"
+
+    # Baselines
+    server_id: int = Field(0, ge=0, description="fedavg: the node that aggregates")
 
     # Training
     local_steps: int = Field(10, ge=0)
@@ -93,7 +103,7 @@ class NodeConfig(BaseModel):
                 f"h + standby ({self.h} + {self.standby}) must be smaller than "
                 f"c ({self.c})"
             )
-        if self.s > self.h:
+        if self.protocol == "heal" and self.s > self.h:
             raise ValueError(f"s ({self.s}) must not exceed h ({self.h})")
         if any(p.id == self.node_id for p in self.peers):
             raise ValueError(f"peers must not contain the node itself ({self.node_id})")

@@ -16,8 +16,8 @@ from google.protobuf.message import Message
 from node.codec import CodecError, encode_model
 from node.faults import FaultError, LinkFaults
 from node.faults_probe import probe
-from node.heal import HealNode
 from node.metrics import NodeMetrics
+from node.protocols.base import LearningNode
 from node.transport import Transport
 from protos import heal_pb2, heal_pb2_grpc
 
@@ -34,7 +34,7 @@ async def _guarded(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
 
 
 class NodeService(heal_pb2_grpc.NodeServicer):
-    def __init__(self, node: HealNode, metrics: NodeMetrics) -> None:
+    def __init__(self, node: LearningNode, metrics: NodeMetrics) -> None:
         self._node = node
         self._overlay = node.overlay
         self._metrics = metrics
@@ -57,7 +57,8 @@ class NodeService(heal_pb2_grpc.NodeServicer):
         self._count("push", request)
         async with _guarded(context):
             reply = await self._node.serve_push(request)
-        if reply.accepted:
+        # A global model goes back to the pusher: a message of its own.
+        if reply.HasField("global_model"):
             self._metrics.sent.labels("global").inc()
             self._metrics.bytes_sent.labels("global").inc(reply.ByteSize())
         return reply
@@ -92,7 +93,7 @@ class ControlService(heal_pb2_grpc.ControlServicer):
 
     def __init__(
         self,
-        node: HealNode,
+        node: LearningNode,
         metrics: NodeMetrics,
         token: str | None,
         stop: Callable[[str], None],
@@ -121,13 +122,13 @@ class ControlService(heal_pb2_grpc.ControlServicer):
         return heal_pb2.NodeStatus(
             id=node.me,
             protocol=node.cfg.protocol,
-            role="hub" if overlay.is_hub else "client",
+            role=node.role,
             cycle=node.cycle,
             overlay_cycle=overlay.cycle,
             accuracy=node.accuracy,
             loss=node.loss,
-            hubs=overlay.hubs,
-            cache=overlay.cache,
+            hubs=node.hubs,
+            cache=node.peers,
             backward_size=len(overlay.backward),
             uptime_seconds=time.monotonic() - self._started,
             global_model_age_seconds=self._metrics.global_age_seconds(),

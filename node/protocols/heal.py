@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import time
+from typing import ClassVar
 
 from node.aggregation import average, weights_for
 from node.codec import decode_model, encode_model
@@ -21,14 +22,17 @@ from node.elevator import Elevator
 from node.hub import Contribution, HubRounds, RoundResult
 from node.learner import Learner
 from node.metrics import NodeMetrics
-from node.pacing import every
+from node.protocols.base import LearningNode
 from node.transport import PeerUnavailable, Transport
 from protos import heal_pb2
 
 log = logging.getLogger("node.heal")
 
 
-class HealNode:
+class HealNode(LearningNode):
+    name: ClassVar[str] = "heal"
+    runs_overlay: ClassVar[bool] = True
+
     def __init__(
         self,
         config: NodeConfig,
@@ -38,54 +42,31 @@ class HealNode:
         metrics: NodeMetrics,
         rng: random.Random,
     ) -> None:
-        self.cfg = config
-        self.me = config.node_id
-        self.overlay = elevator
-        self.learner = learner
-        self._transport = transport
-        self._metrics = metrics
-        self._rng = rng
-        self.cycle = 0
-        self.accuracy = -1.0
-        self.loss = -1.0
-        self.suspects: dict[int, int] = {}  # hub id -> cycle until which avoided
-        self.gossiping = False
+        super().__init__(config, elevator, transport, learner, metrics, rng)
         self.hub = HubRounds(
             config, metrics, self._other_hubs, self._send_aggregate, self._on_global
         )
 
+    @property
+    def role(self) -> str:
+        return "hub" if self.overlay.is_hub else "client"
+
+    @property
+    def hubs(self) -> list[int]:
+        return self.overlay.hubs
+
+    @property
+    def peers(self) -> list[int]:
+        return self.overlay.cache
+
     # The cycle
 
-    async def run(self, stop: asyncio.Event) -> None:
-        period = self.cfg.cycle_period_s
-        await every(period, stop, self.run_cycle, log, "learning cycle")
-
-    async def run_cycle(self) -> None:
-        self.cycle += 1
-        self.suspects = {h: c for h, c in self.suspects.items() if c >= self.cycle}
+    async def step(self) -> None:
         if not self.overlay.is_hub:
             await self._client_step()
-        self.accuracy, self.loss = await self.learner.evaluate()
-        m = self._metrics
-        m.cycle.set(self.cycle)
-        m.accuracy.set(self.accuracy)
-        m.loss.set(self.loss)
-        m.train_seconds.inc(0)  # keep the series present before the first step
-        m.gossip_fallback.set(1 if self.gossiping else 0)
-        if self.cycle % 10 == 0:
-            log.info(
-                "node %d cycle %d: %s, accuracy %.3f, hubs %s",
-                self.me,
-                self.cycle,
-                "hub" if self.overlay.is_hub else "client",
-                self.accuracy,
-                self.overlay.hubs,
-            )
 
     async def _client_step(self) -> None:
-        before = self.learner.train_seconds
-        await self.learner.train(self.cfg.local_steps)
-        self._metrics.train_seconds.inc(self.learner.train_seconds - before)
+        await self.train()
 
         targets = self.push_targets()
         adopted = await self._push(targets) if targets else False
@@ -104,13 +85,7 @@ class HealNode:
     async def _push(self, targets: list[int]) -> bool:
         request = heal_pb2.PushRequest(
             sender=self.overlay.self_ref(),
-            model=encode_model(
-                self.learner.weights(),
-                self.learner.names,
-                samples=self.learner.samples,
-                cycle=self.cycle,
-                origin=self.me,
-            ),
+            model=self.own_model(),
         )
         tasks = {
             asyncio.create_task(self._push_one(hub, request)): hub for hub in targets
@@ -229,32 +204,9 @@ class HealNode:
 
     def receive_aggregate(self, request: heal_pb2.AggregateRequest) -> None:
         self.overlay.learn([request.sender])
-        aggregate = request.aggregate
         self.hub.receive_aggregate(
-            request.sender.id,
-            Contribution(
-                decode_model(aggregate, self.learner.shapes),
-                max(1, aggregate.samples),
-                aggregate.cycle,
-                aggregate.origin,
-            ),
+            request.sender.id, self.contribution(request.aggregate)
         )
 
     async def serve_push(self, request: heal_pb2.PushRequest) -> heal_pb2.PushReply:
-        self.overlay.learn([request.sender])
-        model = request.model
-        contribution = Contribution(
-            decode_model(model, self.learner.shapes),
-            max(1, model.samples),
-            model.cycle,
-            model.origin,
-        )
-        result = await self.hub.push(contribution)
-        if result is None:
-            return heal_pb2.PushReply(accepted=False, hub_id=self.me)
-        return heal_pb2.PushReply(
-            accepted=True,
-            global_model=result.encoded(self.learner.names, self.me),
-            hub_id=self.me,
-            participants=result.participants,
-        )
+        return await self.serve_round(self.hub, request)
