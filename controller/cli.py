@@ -35,6 +35,7 @@ from controller.startup import (
     choose_backend,
     report_fault_ways,
 )
+from node.config import PROTOCOLS
 
 app = Commands(
     add_completion=False,
@@ -76,6 +77,16 @@ def up(
     alpha: Annotated[float, typer.Option(help="Dirichlet concentration.")] = 0.5,
     seed: Annotated[int, typer.Option(help="Seed for data, overlay, training.")] = 0,
     model: Annotated[str, typer.Option(help="mlp or lenet5.")] = "mlp",
+    protocol: Annotated[
+        str,
+        typer.Option(
+            help="Learning protocol: heal, or a baseline: fedavg (one server), "
+            "gossip, epidemic."
+        ),
+    ] = "heal",
+    server_id: Annotated[
+        int | None, typer.Option(help="fedavg: the server's node id (default 0).")
+    ] = None,
     c: Annotated[int | None, typer.Option("--c", help="Elevator cache size.")] = None,
     h: Annotated[int | None, typer.Option("--h", help="Hub slots.")] = None,
     s: Annotated[
@@ -127,8 +138,10 @@ def up(
     containers, so 50 processes on 2 cores cycle every 2 s.
     Every node setting (see `python -m node --help`) can be given with --set.
     """
-    node: dict[str, Any] = {"model": model}
+    _check_protocol(protocol, server_id, nodes)
+    node: dict[str, Any] = {"model": model, "protocol": protocol}
     shortcuts = {
+        "server_id": server_id,
         "c": c,
         "h": h,
         "s": s,
@@ -172,6 +185,21 @@ def up(
     )
 
 
+def _check_protocol(protocol: str, server_id: int | None, nodes: int) -> None:
+    if protocol not in PROTOCOLS:
+        raise UsageError(
+            f"--protocol {protocol!r}: not a protocol; valid: {', '.join(PROTOCOLS)}"
+        )
+    if server_id is None:
+        return
+    if protocol != "fedavg":
+        raise UsageError(
+            f"--server-id applies to --protocol fedavg only, not {protocol}"
+        )
+    if not 0 <= server_id < nodes:
+        raise UsageError(f"--server-id {server_id}: no such node; valid: 0-{nodes - 1}")
+
+
 def _flag_errors(exc: ValidationError) -> str:
     parts = []
     for e in exc.errors():
@@ -199,7 +227,8 @@ def status(
     if as_json:
         out.print_json(json.dumps([v.as_json() for v in views]))
         return
-    table = Table(title=f"testbed {run.name}")
+    protocols = sorted({v.protocol for v in views if v.protocol})
+    table = Table(title=f"testbed {run.name} ({', '.join(protocols) or '-'})")
     for column in (
         "node",
         "alive",

@@ -51,6 +51,23 @@ class TestbedSettings(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _server_exists(self) -> TestbedSettings:
+        server = self.fedavg_server
+        if server is not None and server >= self.nodes:
+            raise ValueError(
+                f"server_id {server}: no such node; the fedavg server must be "
+                f"one of nodes 0-{self.nodes - 1}"
+            )
+        return self
+
+    @property
+    def fedavg_server(self) -> int | None:
+        """The id of the fedavg server, or None for the serverless protocols."""
+        identity = {"node_id": 0, "port": 1, "data_dir": "."}
+        config = NodeConfig.model_validate({**self.node, **identity})
+        return config.server_id if config.protocol == "fedavg" else None
+
+    @model_validator(mode="after")
     def _ports_fit(self) -> TestbedSettings:
         top = self.base_port + 2 * self.nodes
         if top > 65535:
@@ -75,6 +92,13 @@ def bootstrap_peers(n: int, c: int, seed: int) -> list[list[int]]:
         others = [i for i in range(n) if i != me]
         peers.append(sorted(rng.sample(others, min(c, len(others)))))
     return peers
+
+
+def with_server(peers: list[int], node_id: int, server: int | None) -> list[int]:
+    """A node's peers, with the fedavg server added: every client must reach it."""
+    if server is None or server == node_id or server in peers:
+        return peers
+    return sorted([*peers, server])
 
 
 def paced(
@@ -125,6 +149,8 @@ def node_configs(
     """One config per node. bind[i] = (bind host, gRPC port, metrics port)."""
     c = int(settings.node.get("c", NodeConfig.model_fields["c"].default))
     peers = bootstrap_peers(settings.nodes, c, settings.seed)
+    server = settings.fedavg_server
+    peers = [with_server(p, i, server) for i, p in enumerate(peers)]
     return [
         node_config(
             settings,

@@ -70,6 +70,7 @@ class NodeView:
     error: str | None
     hubs_agree: bool = False
     last_log: list[str] | None = None  # a dead node's last log lines
+    protocol: str | None = None  # the learning protocol it says it runs
 
     def as_json(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -97,6 +98,7 @@ def views(
                 exit_code=alive.exit_code,
                 memory_mib=alive.memory_mib,
                 error=_error(status, alive, reply),
+                protocol=status.protocol if status else None,
             )
         )
     agreed = majority_hubs(result)
@@ -114,7 +116,8 @@ def _error(status: object | None, alive: Liveness, reply: Reply | None) -> str |
 
 
 def majority_hubs(nodes: list[NodeView]) -> list[int]:
-    """The most common hub list among nodes that answered."""
+    """The most common hub list among nodes that answered; empty under a
+    protocol without hubs (gossip, epidemic), whose agreement is then 0."""
     lists = Counter(tuple(v.hubs) for v in nodes if v.healthy and v.hubs)
     return list(lists.most_common(1)[0][0]) if lists else []
 

@@ -142,6 +142,10 @@ class NodeFaults:
         live = self.backend.liveness(self.run, state, memory=False)
         alive = [r for r in state.nodes if live[r.id].alive]
         contacts = rng.sample(alive, min(len(alive), 8))
+        # A fedavg client must know its server, alive or not.
+        server = settings.fedavg_server
+        if server is not None and server not in {r.id for r in contacts}:
+            contacts += [r for r in state.nodes if r.id == server]
 
         def config_for(placement):  # type: ignore[no-untyped-def]
             return node_config(

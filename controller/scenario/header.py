@@ -16,10 +16,7 @@ from pydantic import (
 
 from controller.datasets import INPUT_SHAPES
 from controller.plan import TestbedSettings
-from node.config import LENET5_INPUT_SHAPE, NodeConfig
-
-# The protocols a node runs; add one here when node/ learns it.
-Protocol = Literal["heal"]
+from node.config import LENET5_INPUT_SHAPE, NodeConfig, Protocol
 
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 

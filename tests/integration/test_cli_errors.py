@@ -78,6 +78,23 @@ def launchers(under: Path | None = None) -> list[psutil.Process]:
         (["up", "--nodes", "3", "--backend", "process", "--set", "lr"], "KEY=VALUE"),
         (["up", "--nodes", "3", "--backend", "teleport"], "--backend"),
         (["up", "--nodes", "3", "--monitoring", "grafana"], "--monitoring"),
+        (
+            ["up", "--nodes", "3", "--backend", "process", "--protocol", "fedsgd"],
+            "--protocol 'fedsgd': not a protocol; valid: heal, fedavg, gossip, "
+            "epidemic",
+        ),
+        (
+            ["up", "--nodes", "3", "--protocol", "gossip", "--server-id", "1"],
+            "--server-id applies to --protocol fedavg only",
+        ),
+        (
+            ["up", "--nodes", "3", "--protocol", "fedavg", "--server-id", "3"],
+            "--server-id 3: no such node; valid: 0-2",
+        ),
+        (
+            ["up", "--nodes", "3", "--backend", "process", "--set", "protocol=x"],
+            "'heal', 'fedavg', 'gossip' or 'epidemic'",
+        ),
         (["up", "--nodes", "3", "--prometheus-port", "0"], "--prometheus-port"),
     ],
 )

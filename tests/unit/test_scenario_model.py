@@ -128,7 +128,15 @@ def test_header_becomes_the_settings_up_takes(tmp_path: Path) -> None:
         ("  set: {c: 6}", "testbed: h + standby (5 + 5) must be smaller than c (6)"),
         ("  set: {h: '4'}", "testbed.set.h: Input should be a valid integer (got '4')"),
         ("  alpha: 0.3", "alpha applies to partition: dirichlet only"),
-        ("  protocol: gossip", "testbed.protocol: Input should be 'heal'"),
+        (
+            "  protocol: pigeon",
+            "testbed.protocol: Input should be 'heal', 'fedavg', 'gossip' or "
+            "'epidemic' (got 'pigeon')",
+        ),
+        (
+            "  protocol: fedavg\n  set: {server_id: 20}",
+            "server_id 20: no such node; the fedavg server must be one of nodes 0-19",
+        ),
         ("  backend: k8s", "'auto', 'docker' or 'process' (got 'k8s')"),
     ],
 )
