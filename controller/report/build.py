@@ -1,7 +1,8 @@
 """Write a whole report for one run into a folder.
 
-Whatever the source of the run (the event log today), the report is made
-from a RunData: its tables, plots and summary need nothing else.
+Whatever the source of the run (the event log or Prometheus), the report
+is made from a RunData: its tables, plots and summary need nothing else.
+Per-node series, when the source has them, add tables and a plot.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from controller.errors import UsageError
-from controller.report import markdown, plots, series, summary
+from controller.report import markdown, messages, nodetables, plots, series, summary
 from controller.report.model import RunData
+from controller.report.msgplot import messages_plot
 from controller.report.recovery import Figures, recovery
 
 FILES = {
@@ -24,6 +26,12 @@ FILES = {
     "markdown": "summary.md",
     "json": "summary.json",
 }
+NODE_FILES = {
+    "nodes": "nodes.csv",
+    "messages": "messages.csv",
+    "per_cycle": "messages_per_cycle.csv",
+    "messages_plot": "messages.png",
+}
 
 
 @dataclass(frozen=True)
@@ -31,13 +39,15 @@ class Written:
     folder: Path
     figures: list[Figures]
     rows: dict[str, int]  # data rows of each CSV table
+    files: dict[str, str]
 
 
 def write_report(run: RunData, folder: Path) -> Written:
     if not run.observations:
         raise UsageError(
             f"{run.source} has no observations for {_what(run)}: they are "
-            "written by `controller scenario run FILE`, every observe_period_s"
+            "written by `controller scenario run FILE`, every observe_period_s, "
+            "and by the testbed's exporter, which Prometheus scrapes"
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -54,13 +64,30 @@ def write_report(run: RunData, folder: Path) -> Written:
     plots.hubs_plot(run, folder / FILES["hubs"])
     plots.alive_plot(run, folder / FILES["alive"])
 
-    figures_json = summary.as_json(run, figures, dict(FILES))
-    summary.write_json(folder / FILES["json"], figures_json)
-    markdown.write_markdown(folder / FILES["markdown"], figures_json)
-    return Written(folder, figures, rows)
+    files = dict(FILES)
+    per_cycle: list[messages.PerCycle] = []
+    if run.per_node is not None:
+        files |= NODE_FILES
+        per_cycle = messages.per_cycle(run.per_node)
+        rows |= {
+            "nodes": nodetables.write_nodes(folder / files["nodes"], run.per_node),
+            "messages": nodetables.write_messages(
+                folder / files["messages"], run.per_node
+            ),
+            "per_cycle": nodetables.write_per_cycle(
+                folder / files["per_cycle"], per_cycle
+            ),
+        }
+        messages_plot(run, per_cycle, folder / files["messages_plot"])
+
+    figures_json = summary.as_json(run, figures, files)
+    figures_json["messages_per_cycle"] = messages.mean_per_cycle(per_cycle)
+    summary.write_json(folder / files["json"], figures_json)
+    markdown.write_markdown(folder / files["markdown"], figures_json)
+    return Written(folder, figures, rows, files)
 
 
 def _what(run: RunData) -> str:
     if run.scenario is None:
-        return "the faults it records (no scenario run)"
+        return f"testbed {run.testbed}" if run.testbed else "the faults it records"
     return f"scenario run {run.name}"

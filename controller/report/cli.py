@@ -1,8 +1,9 @@
 """`controller report [RUN_DIR]`: tables, plots and a summary of a run,
-from its event log."""
+from Prometheus or from the run's event log."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +11,18 @@ import typer
 
 from controller.cliutil import out
 from controller.errors import NoTestbedError
-from controller.report.build import FILES, write_report
+from controller.report.build import write_report
 from controller.report.events import LOG_NAME
+from controller.report.prom import DEFAULT_STEP_S
+from controller.report.sources import load
 from controller.report.summary import one_line
-from controller.report.timeline import load_run
-from controller.rundir import resolve
+from controller.rundir import RunDir, resolve
+
+
+class Source(StrEnum):
+    auto = "auto"
+    prometheus = "prometheus"
+    log = "log"
 
 
 def report(
@@ -34,38 +42,61 @@ def report(
             show_default=False,
         ),
     ] = None,
+    source: Annotated[
+        Source,
+        typer.Option(
+            help="Where observations come from: prometheus, the log (its own "
+            "observations, else the exporter's), or auto: Prometheus when it "
+            "answers and holds the testbed's series, else the log."
+        ),
+    ] = Source.auto,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            help="Prometheus URL (default: the one `up` started for this runs "
+            "root, if any).",
+            show_default=False,
+        ),
+    ] = None,
+    step: Annotated[
+        float,
+        typer.Option(help="Seconds between points taken from Prometheus."),
+    ] = DEFAULT_STEP_S,
 ) -> None:
-    """Report on the last scenario run of RUN_DIR/events.jsonl.
+    """Report on the last scenario run of RUN_DIR (or, with no scenario run,
+    on the testbed's life).
 
     Writes series.csv (one row per observation), faults.csv, recovery.csv
     (per fault: time until the hubs agree again, accuracy dip, time until
-    accuracy is back), accuracy.png, hubs.png, alive.png, summary.md and
-    summary.json, and prints one line per fault.
+    accuracy is back; for partitions from Prometheus, the drift between the
+    sides), accuracy.png, hubs.png, alive.png, summary.md and summary.json;
+    from Prometheus also nodes.csv, messages.csv, messages_per_cycle.csv and
+    messages.png. Prints the source used and one line per fault.
     """
-    log = _log(run_dir)
-    run = load_run(log)
-    folder = output if output is not None else log.parent / "report"
-    written = write_report(run, folder)
+    run, log = _where(run_dir)
+    loaded = load(run, log, source.value, prometheus, step)
+    for line in loaded.said:
+        out.print(line, highlight=False)
+    data = loaded.run
+    folder = output if output is not None else run.path / "report"
+    written = write_report(data, folder)
 
     out.print(
-        f"report on {run.name} ({len(run.observations)} observations, "
-        f"{len(run.faults)} faults) written to {written.folder}/",
+        f"report on {data.name} ({len(data.observations)} observations, "
+        f"{len(data.faults)} faults) written to {written.folder}/",
         highlight=False,
     )
-    out.print("  " + ", ".join(FILES.values()), highlight=False)
+    out.print("  " + ", ".join(written.files.values()), highlight=False)
     for figures in written.figures:
         out.print("  " + one_line(figures), highlight=False)
 
 
-def _log(run_dir: Path | None) -> Path:
+def _where(run_dir: Path | None) -> tuple[RunDir, Path | None]:
+    """The run directory, and its event log if it has one."""
     if run_dir is not None and run_dir.is_file():
-        return run_dir
+        return RunDir(run_dir.resolve().parent), run_dir
     if run_dir is not None and not run_dir.exists():
         raise NoTestbedError(f"{run_dir}: no such run directory or event log")
-    log = resolve(run_dir).path / LOG_NAME
-    if not log.exists():
-        raise NoTestbedError(
-            f"{log} does not exist: run a scenario first "
-            "(`controller scenario run FILE`), which writes the event log"
-        )
-    return log
+    run = resolve(run_dir)
+    log = run.path / LOG_NAME
+    return run, log if log.exists() else None

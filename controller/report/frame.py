@@ -16,7 +16,6 @@ from matplotlib.patches import Patch
 
 from controller.report.model import RunData
 
-TIME_LABEL = "time since scenario start (s)"
 DPI = 110
 WIDTH_IN = 10.0
 FAULT_ROW_IN = 0.28  # height of one fault's row in the strip
@@ -45,7 +44,7 @@ def layout(run: RunData, title: str, heights: list[float]) -> tuple[Figure, list
         shade(ax, run)
         ax.set_xlim(0, max(last, 1.0))
         ax.grid(True, alpha=0.3)
-    axes[-1].set_xlabel(TIME_LABEL)
+    axes[-1].set_xlabel(f"time since {run.clock} (s)")
     return fig, axes
 
 

@@ -13,7 +13,8 @@ from controller.report.summary import RUNNER_FIELDS, fmt
 
 def write_markdown(path: Path, summary: dict[str, Any]) -> None:
     run, files = summary["run"], summary["files"]
-    lines = [f"# Report: {run['scenario'] or 'faults without a scenario'}", ""]
+    title = run["scenario"] or summary["testbed"] or "faults without a scenario"
+    lines = [f"# Report: {title}", ""]
     lines += [_what_ran(summary), ""]
     if summary["notes"]:
         lines += [f"- {note}" for note in summary["notes"]] + [""]
@@ -60,12 +61,33 @@ def write_markdown(path: Path, summary: dict[str, Any]) -> None:
             ["step", "kind", "at (s)", "hubs agree (s)", "dip", "back within (s)"],
             [[fmt(r[k]) for k in RUNNER_FIELDS] for r in summary["runner_recovery"]],
         )
+    lines += _drift(summary["recovery"])
     lines += ["## Plots", ""]
-    for name in ("accuracy", "hubs", "alive"):
-        lines += [f"![{name}]({files[name]})", ""]
-    tables = [f"[{files[k]}]({files[k]})" for k in ("series", "faults", "recovery")]
+    for name in ("accuracy", "hubs", "alive", "messages_plot"):
+        if name in files:
+            lines += [f"![{name}]({files[name]})", ""]
+    tables = [f"[{name}]({name})" for name in files.values() if name.endswith(".csv")]
     lines += ["Tables: " + ", ".join(tables), ""]
     path.write_text("\n".join(lines))
+
+
+def _drift(recovery: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        [
+            f["label"],
+            fmt(f["drift_max"]),
+            fmt(f["drift_max_at_s"]),
+            fmt(f["drift_at_heal"]),
+            " / ".join(fmt(m) for m in f["sides_at_heal"]) or "-",
+        ]
+        for f in recovery
+        if f["drift_max"] is not None
+    ]
+    if not rows:
+        return []
+    head = "### Partition drift: the gap between the mean accuracies of the sides"
+    header = ["partition", "largest gap", "at (s)", "gap at the heal", "side means"]
+    return [head, "", *_table(header, rows)]
 
 
 def _who(fault: dict[str, Any]) -> str:
@@ -77,7 +99,7 @@ def _who(fault: dict[str, Any]) -> str:
 def _what_ran(summary: dict[str, Any]) -> str:
     run = summary["run"]
     if run["scenario"] is None:
-        head = "Faults applied by hand, without a scenario run"
+        head = f"Testbed `{summary['testbed']}`, without a scenario run"
     else:
         head = (
             f"Scenario `{run['scenario']}`, started {run['started']}, on "

@@ -1,8 +1,8 @@
 """What a report is made from: one run's observations and fault windows, on
 one clock (seconds since the run started).
 
-The event log is one source of a RunData (events.py); any other source of
-observations, such as a metrics store, has only to fill the same fields.
+The event log is one source of a RunData (events.py); Prometheus is the
+other (prom.py), which fills the same fields and adds per-node series.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from controller.report.pernode import PerNode
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class Disturbance:
 
 @dataclass
 class RunData:
-    source: Path
+    source: Path | str  # the event log, or the URL the observations came from
     scenario: dict[str, Any] | None  # the scenario_started record
     finished: dict[str, Any] | None  # the scenario_finished record
     end_s: float  # the last moment the log covers
@@ -81,10 +83,23 @@ class RunData:
     step_failures: list[dict[str, Any]] = field(default_factory=list)
     runner_recovery: list[dict[str, Any]] = field(default_factory=list)
     runs_in_log: int = 1
+    per_node: PerNode | None = None  # only from a metrics store
+    testbed: str | None = None
+    notes: list[str] = field(default_factory=list)  # about where data came from
+    origin: str | None = None  # what t = 0 is, when no scenario started the run
 
     @property
     def name(self) -> str:
-        return str(self.scenario["scenario"]) if self.scenario else "(no scenario)"
+        if self.scenario:
+            return str(self.scenario["scenario"])
+        return self.testbed or "(no scenario)"
+
+    @property
+    def clock(self) -> str:
+        """What t = 0 is."""
+        if self.scenario:
+            return "scenario start"
+        return self.origin or "the first logged event"
 
     def period(self, key: str) -> float | None:
         value = (self.scenario or {}).get(key)

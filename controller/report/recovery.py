@@ -16,16 +16,18 @@ run whose runner died still gets them. From the moment a fault is applied
 - dip: the pre-fault level less the lowest mean accuracy until it was back,
   or, when it never went away, until the next disturbance.
 
-The accuracy gap between the sides of a partition needs per-node series,
-which the log does not have; spread_max, the widest gap between the best
-and the worst node while the fault was in force, bounds it from above.
+The accuracy gap between the sides of a partition needs per-node series
+(drift.py), which only Prometheus has; spread_max, the widest gap between
+the best and the worst node while the fault was in force, bounds it from
+above whatever the source.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controller.report.model import Disturbance, Observation, RunData
+from controller.report.drift import Drift, drift
+from controller.report.model import Disturbance, FaultWindow, Observation, RunData
 
 AGREEMENT = 0.9
 TOLERANCE = 0.01
@@ -48,6 +50,11 @@ class Figures:
     back_within_s: float | None  # None: away until the run ended
     back_within_cycles: int | None  # learning cycles, median over nodes
     spread_max: float | None
+    # Partitions, from per-node series: the gap between the sides' means.
+    drift_max: float | None = None
+    drift_max_at_s: float | None = None  # since the fault was applied
+    drift_at_heal: float | None = None
+    sides_at_heal: tuple[float | None, ...] = ()
 
 
 def recovery(run: RunData) -> list[Figures]:
@@ -93,6 +100,8 @@ def _figures(run: RunData, d: Disturbance, next_at: float) -> Figures:
     lowest = min((a for a in accs if a is not None), default=None)
 
     pre_cycle = before[-1].cycle if before else None
+    fault = _fault(run, d)
+    gaps = _drift(run, fault)
     back_s = None if pre is None else 0.0 if dipped is None else _since(back, d)
     return Figures(
         label=d.label,
@@ -116,18 +125,35 @@ def _figures(run: RunData, d: Disturbance, next_at: float) -> Figures:
             if back and back.cycle is not None and pre_cycle is not None
             else None
         ),
-        spread_max=_spread(run, d),
+        spread_max=_spread(run, d, fault),
+        drift_max=gaps.max_gap,
+        drift_max_at_s=gaps.max_gap_at_s,
+        drift_at_heal=gaps.gap_at_heal,
+        sides_at_heal=gaps.sides_at_heal,
     )
 
 
-def _spread(run: RunData, d: Disturbance) -> float | None:
-    """The widest best-to-worst accuracy gap while an applied fault held."""
+def _fault(run: RunData, d: Disturbance) -> FaultWindow | None:
+    """The fault whose application d is; None for clearings."""
     if d.action != "applied":
         return None
-    fault = next(
+    return next(
         (f for f in run.faults if f.fault_id == d.label and f.applied_s == d.at_s),
         None,
     )
+
+
+def _drift(run: RunData, fault: FaultWindow | None) -> Drift:
+    found = None
+    if fault is not None and run.per_node is not None:
+        found = drift(fault, run.per_node, run.end_s)
+    return found or Drift(None, None, None, ())
+
+
+def _spread(run: RunData, d: Disturbance, fault: FaultWindow | None) -> float | None:
+    """The widest best-to-worst accuracy gap while an applied fault held."""
+    if d.action != "applied":
+        return None
     end = run.end_s if fault is None or fault.cleared_s is None else fault.cleared_s
     spreads = [
         o.spread

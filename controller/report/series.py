@@ -67,7 +67,7 @@ def write_series(path: Path, run: RunData) -> int:
                 " ".join(in_force),
             )
         )
-    return _write(path, SERIES_COLUMNS, rows)
+    return write(path, SERIES_COLUMNS, rows)
 
 
 def write_faults(path: Path, run: RunData) -> int:
@@ -90,7 +90,7 @@ def write_faults(path: Path, run: RunData) -> int:
                 f.cleared_by,
             )
         )
-    return _write(path, FAULT_COLUMNS, rows)
+    return write(path, FAULT_COLUMNS, rows)
 
 
 def write_recovery(path: Path, figures: list[Figures]) -> int:
@@ -98,15 +98,18 @@ def write_recovery(path: Path, figures: list[Figures]) -> int:
     for fig in figures:
         row = asdict(fig)
         row["hubs_after"] = nodes(fig.hubs_after)
+        row["sides_at_heal"] = " | ".join(
+            "" if m is None else str(m) for m in fig.sides_at_heal
+        )
         rows.append(tuple(row[c] for c in RECOVERY_COLUMNS))
-    return _write(path, RECOVERY_COLUMNS, rows)
+    return write(path, RECOVERY_COLUMNS, rows)
 
 
 def nodes(ids: Iterable[int]) -> str:
     return " ".join(str(i) for i in ids)
 
 
-def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> int:
+def write(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> int:
     """Write the table; return its number of data rows."""
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)

@@ -25,6 +25,8 @@ def as_json(
     )
     return {
         "source": str(run.source),
+        "testbed": run.testbed,
+        "per_node_series": run.per_node is not None,
         "run": {
             "scenario": sc.get("scenario"),
             "started": sc.get("time"),
@@ -94,13 +96,21 @@ def notes(run: RunData) -> list[str]:
             "Churn is timed from its first leave or join; the runner times it "
             "from the step that started it."
         )
-    if any(f.kind == "partition" for f in run.faults):
+    partitions = any(f.kind == "partition" and f.groups for f in run.faults)
+    if partitions and run.per_node is None:
         found.append(
             "The accuracy gap between the sides of a partition needs per-node "
             "series, which the log does not hold; the widest spread (best less "
-            "worst node) bounds it from above."
+            "worst node) bounds it from above. Prometheus has them: see "
+            "`controller report --source prometheus`."
         )
-    return found
+    elif partitions and run.per_node is not None:
+        found.append(
+            "Partition drift is the gap between the mean accuracies of the "
+            "partition's sides, from each node's series, sampled every "
+            f"{run.per_node.step_s:g} s while it held."
+        )
+    return run.notes + found
 
 
 def fmt(value: object) -> str:

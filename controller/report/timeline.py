@@ -23,13 +23,18 @@ def load_run(path: Path) -> RunData:
     return build(block, path)
 
 
-def build(block: Block, source: Path) -> RunData:
+def build(
+    block: Block, source: Path | str, observations: list[Observation] | None = None
+) -> RunData:
+    """The run of block; its observations, unless others are given (from
+    another source, on the same clock)."""
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for record in block.records:
         by_kind.setdefault(record["event"], []).append(record)
     t = block.t_s
 
-    observations = [_observation(r, t(r)) for r in by_kind.get("observe", [])]
+    if observations is None:
+        observations = [observation(r, t(r)) for r in by_kind.get("observe", [])]
     faults, changes, disturbances = _faults(block)
     churn, churn_changes, churn_starts = _churn(block)
     changes = sorted(changes + churn_changes, key=lambda c: c.t_s)
@@ -50,7 +55,7 @@ def build(block: Block, source: Path) -> RunData:
         source=source,
         scenario=started,
         finished=finished,
-        end_s=max(t(r) for r in block.records),
+        end_s=max([t(r) for r in block.records] + [last_seen, 0.0]),
         observations=sorted(observations, key=lambda o: o.t_s),
         faults=sorted(faults + churn, key=lambda f: f.applied_s),
         changes=changes,
@@ -61,7 +66,8 @@ def build(block: Block, source: Path) -> RunData:
     )
 
 
-def _observation(r: dict[str, Any], t_s: float) -> Observation:
+def observation(r: dict[str, Any], t_s: float) -> Observation:
+    """An observation from an "observe" record."""
     return Observation(
         t_s=t_s,
         alive=int(r.get("alive") or 0),
