@@ -52,6 +52,7 @@ class TestbedState(BaseModel):
     # started on the process backend, one node each.
     extra_launchers: list[tuple[int, float]] = Field(default_factory=list)
     phase: Literal["starting", "up", "failed", "down"] = "starting"
+    stopped: float | None = None  # when `down` stopped every node
 
 
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}")

@@ -286,7 +286,8 @@ def down(run: RunDir, timeout: float = 10.0) -> list[str]:
     state = run.load()
     backend = backend_named(state.backend)
     leftovers = backend.stop(run, state, timeout)
-    state.phase = "down" if not leftovers else state.phase
+    if not leftovers:
+        state.phase, state.stopped = "down", time.time()
     run.save(state)
     if not leftovers:
         # Faults lived in the nodes and their namespaces, now gone.
