@@ -40,6 +40,7 @@ __all__ = ["ProcessBackend", "port_free"]
 
 # How long a node that restart stops gets to exit on SIGTERM.
 RESTART_GRACE_S = 5.0
+KILL_WAIT_S = 5.0  # for the kernel to end a SIGKILLed node
 
 
 class ProcessBackend(Backend):
@@ -97,6 +98,7 @@ class ProcessBackend(Backend):
         proc = procs.node_process(run, node_record(state, node_id))
         if proc is not None:
             procs.send_signal(proc, signal.SIGKILL)
+            procs.wait_ended(proc, KILL_WAIT_S)
 
     def pause(self, run: RunDir, state: TestbedState, node_id: int) -> None:
         procs.send_signal(_running(run, state, node_id), signal.SIGSTOP)

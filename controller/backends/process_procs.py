@@ -71,6 +71,22 @@ def cmdline(proc: psutil.Process) -> list[str]:
         return []
 
 
+def wait_ended(proc: psutil.Process, timeout: float) -> bool:
+    """Wait until the process has ended (a zombie counts: only its parent
+    can reap it); True when it did within timeout seconds. The kernel takes
+    a moment to tear a process down after SIGKILL, and whoever looks at
+    once must not see it running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def send_signal(proc: psutil.Process, sig: int) -> None:
     with contextlib.suppress(psutil.NoSuchProcess):
         proc.send_signal(sig)
