@@ -5,6 +5,7 @@ restarts, and holds the series the dashboards draw."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -23,6 +24,9 @@ from controller.faults.api import Faults
 from controller.monitoring import exporter, prom_local, stack
 from controller.monitoring.paths import monitoring_dir, nodes_targets
 from controller.monitoring.prom_local import free_port
+from controller.report.build import write_report
+from controller.report.sources import load
+from controller.report.window import window_for
 from controller.rundir import RunDir
 from tests.integration.conftest import free_base_port, start_testbed
 
@@ -172,6 +176,44 @@ def test_every_dashboard_query_returns_data(mon: Monitored) -> None:
         if not mon.series(q.expr):
             empty.append(f"{q.dashboard} / {q.panel} / {q.ref_id}: {q.expr}")
     assert not empty, "panels without data:\n" + "\n".join(empty)
+
+
+def test_a_report_from_prometheus_matches_the_raw_series(
+    mon: Monitored, tmp_path: Path
+) -> None:
+    """After the partition above: the report takes every node's series from
+    Prometheus, and its drift equals the gap PromQL itself works out."""
+    log = mon.run.path / "events.jsonl"
+    loaded = load(mon.run, log, "prometheus", mon.url, 2.0)
+    written = write_report(loaded.run, tmp_path / "report")
+    assert "messages.png" in written.files.values()
+    summary = json.loads((written.folder / "summary.json").read_text())
+    assert summary["per_node_series"] is True
+    assert summary["messages_per_cycle"].get("push", 0) > 0
+    nodes = (
+        {s.node for s in loaded.run.per_node.samples} if loaded.run.per_node else set()
+    )
+    assert nodes == set(range(NODES))
+
+    (cut,) = [f for f in loaded.run.faults if f.kind == "partition"]
+    (figures,) = [f for f in summary["recovery"] if f["label"] == cut.fault_id]
+    assert cut.cleared_s is not None and figures["drift_max"] is not None
+    acc = 'heal_model_accuracy_ratio{{testbed="{}",node=~"{}"}} >= 0'
+    sides = [
+        f"avg({acc.format(mon.run.name, '|'.join(map(str, g)))})" for g in cut.groups
+    ]
+    # On the report's own grid: every 2 s from the window's start.
+    origin = window_for(mon.run, log).start_epoch
+    first, last = math.ceil(cut.applied_s / 2), math.floor(cut.cleared_s / 2)
+    raw = mon.api(
+        "query_range",
+        query=f"abs({sides[0]} - {sides[1]})",
+        start=f"{origin + 2 * first:.3f}",
+        end=f"{origin + 2 * last:.3f}",
+        step=2,
+    )["result"]
+    gaps = [float(v) for _, v in raw[0]["values"]]
+    assert figures["drift_max"] == pytest.approx(max(gaps), abs=1e-3)
 
 
 def test_down_takes_the_testbed_out_of_discovery(mon: Monitored) -> None:

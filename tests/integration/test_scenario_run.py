@@ -4,6 +4,7 @@ undone faults, observations and the recovery after the hubs are killed."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,27 @@ def test_scenario_runs_its_timeline_and_logs_recovery(tmp_path: Path) -> None:
         if e.get("fault_id") == "slow" and e["event"].startswith("fault_")
     ]
     assert [e["event"] for e in slow] == ["fault_applied", "fault_cleared"], slow
+
+    # The report recomputes the recovery from the observations alone; it
+    # must land within an observation of what the runner timed live.
+    made = subprocess.run(
+        [sys.executable, "-m", "controller", "report", str(runs / "sc-test"),
+         "--source", "log"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    folder = runs / "sc-test" / "report"
+    for png in ("accuracy.png", "hubs.png", "alive.png"):
+        assert (folder / png).stat().st_size > 10_000, png
+    summary = json.loads((folder / "summary.json").read_text())
+    mine = next(f for f in summary["recovery"] if f["label"] == "kill-hubs")
+    assert mine["at_s"] == recovery["at_s"], (mine, recovery)
+    assert mine["hubs_after"] == recovery["hubs_after"], (mine, recovery)
+    assert abs(mine["hubs_agree_s"] - recovery["hubs_agree_s"]) <= 0.5 + 0.05, (
+        mine,
+        recovery,
+    )
+    assert mine["pre_accuracy"] == pytest.approx(recovery["pre_accuracy"], abs=1e-4)
 
     left = [
         p
