@@ -6,7 +6,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,6 +71,9 @@ class NodeView:
     hubs_agree: bool = False
     last_log: list[str] | None = None  # a dead node's last log lines
     protocol: str | None = None  # the learning protocol it says it runs
+    # Counters since the node started, by message type.
+    messages_sent: dict[str, int] = field(default_factory=dict)
+    bytes_sent: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -99,6 +102,8 @@ def views(
                 memory_mib=alive.memory_mib,
                 error=_error(status, alive, reply),
                 protocol=status.protocol if status else None,
+                messages_sent=dict(status.messages_sent) if status else {},
+                bytes_sent=dict(status.bytes_sent) if status else {},
             )
         )
     agreed = majority_hubs(result)

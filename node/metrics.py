@@ -120,6 +120,21 @@ class NodeMetrics:
     def global_age_seconds(self) -> float:
         return time.monotonic() - self._last_global if self._last_global else -1.0
 
+    def sent_by_type(self) -> dict[str, int]:
+        """Messages sent so far, by type (the types sent at least once)."""
+        return self._by_type("heal_transport_messages_sent_total")
+
+    def bytes_sent_by_type(self) -> dict[str, int]:
+        return self._by_type("heal_transport_sent_bytes_total")
+
+    def _by_type(self, name: str) -> dict[str, int]:
+        found = {}
+        for kind in MESSAGE_TYPES:
+            value = self.registry.get_sample_value(name, {"type": kind})
+            if value:
+                found[kind] = int(value)
+        return found
+
     def set_hubs(self, hubs: list[int]) -> None:
         self.hub_view.clear()
         for hub in hubs:

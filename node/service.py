@@ -135,6 +135,8 @@ class ControlService(heal_pb2_grpc.ControlServicer):
             train_samples=node.learner.samples,
             suspect_hubs=sorted(node.suspects),
             gossip_fallback=node.gossiping,
+            messages_sent=self._metrics.sent_by_type(),
+            bytes_sent=self._metrics.bytes_sent_by_type(),
         )
 
     async def Shutdown(self, request, context):  # type: ignore[no-untyped-def]

@@ -24,13 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x11protos/heal.proto\x12\x07heal.v1\"3\n\x06Tensor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"Y\n\x05Model\x12 \n\x07tensors\x18\x01 \x03(\x0b\x32\x0f.heal.v1.Tensor\x12\x0f\n\x07samples\x18\x02 \x01(\x03\x12\r\n\x05\x63ycle\x18\x03 \x01(\x03\x12\x0e\n\x06origin\x18\x04 \x01(\x05\"&\n\x07PeerRef\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"F\n\x0c\x43\x61\x63heRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12\x14\n\x0c\x62\x61\x63kward_max\x18\x02 \x01(\x05\"Q\n\nCacheReply\x12\x1f\n\x05\x63\x61\x63he\x18\x01 \x03(\x0b\x32\x10.heal.v1.PeerRef\x12\"\n\x08\x62\x61\x63kward\x18\x02 \x03(\x0b\x32\x10.heal.v1.PeerRef\"H\n\x0f\x42\x61\x63kwardRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12\x13\n\x0bmax_entries\x18\x02 \x01(\x05\"2\n\rBackwardReply\x12!\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x10.heal.v1.PeerRef\"N\n\x0bPushRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12\x1d\n\x05model\x18\x02 \x01(\x0b\x32\x0e.heal.v1.Model\"i\n\tPushReply\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12$\n\x0cglobal_model\x18\x02 \x01(\x0b\x32\x0e.heal.v1.Model\x12\x0e\n\x06hub_id\x18\x03 \x01(\x05\x12\x14\n\x0cparticipants\x18\x04 \x01(\x05\"f\n\x10\x41ggregateRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12!\n\taggregate\x18\x02 \x01(\x0b\x32\x0e.heal.v1.Model\x12\r\n\x05round\x18\x03 \x01(\x03\"\"\n\x0e\x41ggregateReply\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"/\n\x0bPullRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\"*\n\tPullReply\x12\x1d\n\x05model\x18\x01 \x01(\x0b\x32\x0e.heal.v1.Model\"1\n\x0bPingRequest\x12\x11\n\tsender_id\x18\x01 \x01(\x05\x12\x0f\n\x07padding\x18\x02 \x01(\x0c\"\x1c\n\tPingReply\x12\x0f\n\x07node_id\x18\x01 \x01(\x05\"\x0f\n\rStatusRequest\"\xb2\x02\n\nNodeStatus\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05\x63ycle\x18\x04 \x01(\x03\x12\x15\n\roverlay_cycle\x18\x05 \x01(\x03\x12\x10\n\x08\x61\x63\x63uracy\x18\x06 \x01(\x01\x12\x0c\n\x04loss\x18\x07 \x01(\x01\x12\x0c\n\x04hubs\x18\x08 \x03(\x05\x12\r\n\x05\x63\x61\x63he\x18\t \x03(\x05\x12\x15\n\rbackward_size\x18\n \x01(\x05\x12\x16\n\x0euptime_seconds\x18\x0b \x01(\x01\x12 \n\x18global_model_age_seconds\x18\x0c \x01(\x01\x12\x15\n\rtrain_samples\x18\r \x01(\x03\x12\x14\n\x0csuspect_hubs\x18\x0e \x03(\x05\x12\x17\n\x0fgossip_fallback\x18\x0f \x01(\x08\"\xf2\x02\n\x08LinkRule\x12\x10\n\x08\x66\x61ult_id\x18\x01 \x01(\t\x12.\n\tdirection\x18\x02 \x01(\x0e\x32\x1b.heal.v1.LinkRule.Direction\x12\r\n\x05peers\x18\x03 \x03(\t\x12\x0c\n\x04\x64rop\x18\x04 \x01(\x08\x12\x10\n\x08\x64\x65lay_ms\x18\x05 \x01(\x01\x12\x11\n\tjitter_ms\x18\x06 \x01(\x01\x12\x14\n\x0c\x64istribution\x18\x07 \x01(\t\x12\x10\n\x08loss_pct\x18\x08 \x01(\x01\x12\x10\n\x08ge_p_pct\x18\t \x01(\x01\x12\x10\n\x08ge_r_pct\x18\n \x01(\x01\x12\x17\n\x0fge_bad_loss_pct\x18\x0b \x01(\x01\x12\x18\n\x10ge_good_loss_pct\x18\x0c \x01(\x01\x12\x15\n\rduplicate_pct\x18\r \x01(\x01\x12\x13\n\x0breorder_pct\x18\x0e \x01(\x01\x12\x11\n\trate_kbit\x18\x0f \x01(\x01\"$\n\tDirection\x12\n\n\x06\x45GRESS\x10\x00\x12\x0b\n\x07INGRESS\x10\x01\"A\n\x0cLinkFaultSet\x12 \n\x05rules\x18\x01 \x03(\x0b\x32\x11.heal.v1.LinkRule\x12\x0f\n\x07version\x18\x02 \x01(\x03\"m\n\x0cProbeRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x15\n\rpayload_bytes\x18\x03 \x01(\x05\x12\x11\n\ttimeout_s\x18\x04 \x01(\x01\x12\x13\n\x0b\x63oncurrency\x18\x05 \x01(\x05\"\xa1\x01\n\nProbeReply\x12\x0e\n\x06rtt_ms\x18\x01 \x03(\x01\x12\x10\n\x08\x66\x61ilures\x18\x02 \x01(\x05\x12<\n\rfailure_codes\x18\x03 \x03(\x0b\x32%.heal.v1.ProbeReply.FailureCodesEntry\x1a\x33\n\x11\x46\x61ilureCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"!\n\x0fShutdownRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x0f\n\rShutdownReply2\xe8\x02\n\x04Node\x12\x36\n\x08GetCache\x12\x15.heal.v1.CacheRequest\x1a\x13.heal.v1.CacheReply\x12?\n\x0bGetBackward\x12\x18.heal.v1.BackwardRequest\x1a\x16.heal.v1.BackwardReply\x12\x35\n\tPushModel\x12\x14.heal.v1.PushRequest\x1a\x12.heal.v1.PushReply\x12G\n\x11\x45xchangeAggregate\x12\x19.heal.v1.AggregateRequest\x1a\x17.heal.v1.AggregateReply\x12\x35\n\tPullModel\x12\x14.heal.v1.PullRequest\x1a\x12.heal.v1.PullReply\x12\x30\n\x04Ping\x12\x14.heal.v1.PingRequest\x1a\x12.heal.v1.PingReply2\xb2\x02\n\x07\x43ontrol\x12\x35\n\x06Status\x12\x16.heal.v1.StatusRequest\x1a\x13.heal.v1.NodeStatus\x12<\n\x08Shutdown\x12\x18.heal.v1.ShutdownRequest\x1a\x16.heal.v1.ShutdownReply\x12=\n\rSetLinkFaults\x12\x15.heal.v1.LinkFaultSet\x1a\x15.heal.v1.LinkFaultSet\x12>\n\rGetLinkFaults\x12\x16.heal.v1.StatusRequest\x1a\x15.heal.v1.LinkFaultSet\x12\x33\n\x05Probe\x12\x15.heal.v1.ProbeRequest\x1a\x13.heal.v1.ProbeReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x11protos/heal.proto\x12\x07heal.v1\"3\n\x06Tensor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"Y\n\x05Model\x12 \n\x07tensors\x18\x01 \x03(\x0b\x32\x0f.heal.v1.Tensor\x12\x0f\n\x07samples\x18\x02 \x01(\x03\x12\r\n\x05\x63ycle\x18\x03 \x01(\x03\x12\x0e\n\x06origin\x18\x04 \x01(\x05\"&\n\x07PeerRef\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"F\n\x0c\x43\x61\x63heRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12\x14\n\x0c\x62\x61\x63kward_max\x18\x02 \x01(\x05\"Q\n\nCacheReply\x12\x1f\n\x05\x63\x61\x63he\x18\x01 \x03(\x0b\x32\x10.heal.v1.PeerRef\x12\"\n\x08\x62\x61\x63kward\x18\x02 \x03(\x0b\x32\x10.heal.v1.PeerRef\"H\n\x0f\x42\x61\x63kwardRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12\x13\n\x0bmax_entries\x18\x02 \x01(\x05\"2\n\rBackwardReply\x12!\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x10.heal.v1.PeerRef\"N\n\x0bPushRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12\x1d\n\x05model\x18\x02 \x01(\x0b\x32\x0e.heal.v1.Model\"i\n\tPushReply\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12$\n\x0cglobal_model\x18\x02 \x01(\x0b\x32\x0e.heal.v1.Model\x12\x0e\n\x06hub_id\x18\x03 \x01(\x05\x12\x14\n\x0cparticipants\x18\x04 \x01(\x05\"f\n\x10\x41ggregateRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\x12!\n\taggregate\x18\x02 \x01(\x0b\x32\x0e.heal.v1.Model\x12\r\n\x05round\x18\x03 \x01(\x03\"\"\n\x0e\x41ggregateReply\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"/\n\x0bPullRequest\x12 \n\x06sender\x18\x01 \x01(\x0b\x32\x10.heal.v1.PeerRef\"*\n\tPullReply\x12\x1d\n\x05model\x18\x01 \x01(\x0b\x32\x0e.heal.v1.Model\"1\n\x0bPingRequest\x12\x11\n\tsender_id\x18\x01 \x01(\x05\x12\x0f\n\x07padding\x18\x02 \x01(\x0c\"\x1c\n\tPingReply\x12\x0f\n\x07node_id\x18\x01 \x01(\x05\"\x0f\n\rStatusRequest\"\x8f\x04\n\nNodeStatus\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05\x63ycle\x18\x04 \x01(\x03\x12\x15\n\roverlay_cycle\x18\x05 \x01(\x03\x12\x10\n\x08\x61\x63\x63uracy\x18\x06 \x01(\x01\x12\x0c\n\x04loss\x18\x07 \x01(\x01\x12\x0c\n\x04hubs\x18\x08 \x03(\x05\x12\r\n\x05\x63\x61\x63he\x18\t \x03(\x05\x12\x15\n\rbackward_size\x18\n \x01(\x05\x12\x16\n\x0euptime_seconds\x18\x0b \x01(\x01\x12 \n\x18global_model_age_seconds\x18\x0c \x01(\x01\x12\x15\n\rtrain_samples\x18\r \x01(\x03\x12\x14\n\x0csuspect_hubs\x18\x0e \x03(\x05\x12\x17\n\x0fgossip_fallback\x18\x0f \x01(\x08\x12<\n\rmessages_sent\x18\x10 \x03(\x0b\x32%.heal.v1.NodeStatus.MessagesSentEntry\x12\x36\n\nbytes_sent\x18\x11 \x03(\x0b\x32\".heal.v1.NodeStatus.BytesSentEntry\x1a\x33\n\x11MessagesSentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x30\n\x0e\x42ytesSentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xf2\x02\n\x08LinkRule\x12\x10\n\x08\x66\x61ult_id\x18\x01 \x01(\t\x12.\n\tdirection\x18\x02 \x01(\x0e\x32\x1b.heal.v1.LinkRule.Direction\x12\r\n\x05peers\x18\x03 \x03(\t\x12\x0c\n\x04\x64rop\x18\x04 \x01(\x08\x12\x10\n\x08\x64\x65lay_ms\x18\x05 \x01(\x01\x12\x11\n\tjitter_ms\x18\x06 \x01(\x01\x12\x14\n\x0c\x64istribution\x18\x07 \x01(\t\x12\x10\n\x08loss_pct\x18\x08 \x01(\x01\x12\x10\n\x08ge_p_pct\x18\t \x01(\x01\x12\x10\n\x08ge_r_pct\x18\n \x01(\x01\x12\x17\n\x0fge_bad_loss_pct\x18\x0b \x01(\x01\x12\x18\n\x10ge_good_loss_pct\x18\x0c \x01(\x01\x12\x15\n\rduplicate_pct\x18\r \x01(\x01\x12\x13\n\x0breorder_pct\x18\x0e \x01(\x01\x12\x11\n\trate_kbit\x18\x0f \x01(\x01\"$\n\tDirection\x12\n\n\x06\x45GRESS\x10\x00\x12\x0b\n\x07INGRESS\x10\x01\"A\n\x0cLinkFaultSet\x12 \n\x05rules\x18\x01 \x03(\x0b\x32\x11.heal.v1.LinkRule\x12\x0f\n\x07version\x18\x02 \x01(\x03\"m\n\x0cProbeRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x15\n\rpayload_bytes\x18\x03 \x01(\x05\x12\x11\n\ttimeout_s\x18\x04 \x01(\x01\x12\x13\n\x0b\x63oncurrency\x18\x05 \x01(\x05\"\xa1\x01\n\nProbeReply\x12\x0e\n\x06rtt_ms\x18\x01 \x03(\x01\x12\x10\n\x08\x66\x61ilures\x18\x02 \x01(\x05\x12<\n\rfailure_codes\x18\x03 \x03(\x0b\x32%.heal.v1.ProbeReply.FailureCodesEntry\x1a\x33\n\x11\x46\x61ilureCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"!\n\x0fShutdownRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x0f\n\rShutdownReply2\xe8\x02\n\x04Node\x12\x36\n\x08GetCache\x12\x15.heal.v1.CacheRequest\x1a\x13.heal.v1.CacheReply\x12?\n\x0bGetBackward\x12\x18.heal.v1.BackwardRequest\x1a\x16.heal.v1.BackwardReply\x12\x35\n\tPushModel\x12\x14.heal.v1.PushRequest\x1a\x12.heal.v1.PushReply\x12G\n\x11\x45xchangeAggregate\x12\x19.heal.v1.AggregateRequest\x1a\x17.heal.v1.AggregateReply\x12\x35\n\tPullModel\x12\x14.heal.v1.PullRequest\x1a\x12.heal.v1.PullReply\x12\x30\n\x04Ping\x12\x14.heal.v1.PingRequest\x1a\x12.heal.v1.PingReply2\xb2\x02\n\x07\x43ontrol\x12\x35\n\x06Status\x12\x16.heal.v1.StatusRequest\x1a\x13.heal.v1.NodeStatus\x12<\n\x08Shutdown\x12\x18.heal.v1.ShutdownRequest\x1a\x16.heal.v1.ShutdownReply\x12=\n\rSetLinkFaults\x12\x15.heal.v1.LinkFaultSet\x1a\x15.heal.v1.LinkFaultSet\x12>\n\rGetLinkFaults\x12\x16.heal.v1.StatusRequest\x1a\x15.heal.v1.LinkFaultSet\x12\x33\n\x05Probe\x12\x15.heal.v1.ProbeRequest\x1a\x13.heal.v1.ProbeReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.heal_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_NODESTATUS_MESSAGESSENTENTRY']._loaded_options = None
+  _globals['_NODESTATUS_MESSAGESSENTENTRY']._serialized_options = b'8\001'
+  _globals['_NODESTATUS_BYTESSENTENTRY']._loaded_options = None
+  _globals['_NODESTATUS_BYTESSENTENTRY']._serialized_options = b'8\001'
   _globals['_PROBEREPLY_FAILURECODESENTRY']._loaded_options = None
   _globals['_PROBEREPLY_FAILURECODESENTRY']._serialized_options = b'8\001'
   _globals['_TENSOR']._serialized_start=30
@@ -66,25 +70,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STATUSREQUEST']._serialized_start=996
   _globals['_STATUSREQUEST']._serialized_end=1011
   _globals['_NODESTATUS']._serialized_start=1014
-  _globals['_NODESTATUS']._serialized_end=1320
-  _globals['_LINKRULE']._serialized_start=1323
-  _globals['_LINKRULE']._serialized_end=1693
-  _globals['_LINKRULE_DIRECTION']._serialized_start=1657
-  _globals['_LINKRULE_DIRECTION']._serialized_end=1693
-  _globals['_LINKFAULTSET']._serialized_start=1695
-  _globals['_LINKFAULTSET']._serialized_end=1760
-  _globals['_PROBEREQUEST']._serialized_start=1762
-  _globals['_PROBEREQUEST']._serialized_end=1871
-  _globals['_PROBEREPLY']._serialized_start=1874
-  _globals['_PROBEREPLY']._serialized_end=2035
-  _globals['_PROBEREPLY_FAILURECODESENTRY']._serialized_start=1984
-  _globals['_PROBEREPLY_FAILURECODESENTRY']._serialized_end=2035
-  _globals['_SHUTDOWNREQUEST']._serialized_start=2037
-  _globals['_SHUTDOWNREQUEST']._serialized_end=2070
-  _globals['_SHUTDOWNREPLY']._serialized_start=2072
-  _globals['_SHUTDOWNREPLY']._serialized_end=2087
-  _globals['_NODE']._serialized_start=2090
-  _globals['_NODE']._serialized_end=2450
-  _globals['_CONTROL']._serialized_start=2453
-  _globals['_CONTROL']._serialized_end=2759
+  _globals['_NODESTATUS']._serialized_end=1541
+  _globals['_NODESTATUS_MESSAGESSENTENTRY']._serialized_start=1440
+  _globals['_NODESTATUS_MESSAGESSENTENTRY']._serialized_end=1491
+  _globals['_NODESTATUS_BYTESSENTENTRY']._serialized_start=1493
+  _globals['_NODESTATUS_BYTESSENTENTRY']._serialized_end=1541
+  _globals['_LINKRULE']._serialized_start=1544
+  _globals['_LINKRULE']._serialized_end=1914
+  _globals['_LINKRULE_DIRECTION']._serialized_start=1878
+  _globals['_LINKRULE_DIRECTION']._serialized_end=1914
+  _globals['_LINKFAULTSET']._serialized_start=1916
+  _globals['_LINKFAULTSET']._serialized_end=1981
+  _globals['_PROBEREQUEST']._serialized_start=1983
+  _globals['_PROBEREQUEST']._serialized_end=2092
+  _globals['_PROBEREPLY']._serialized_start=2095
+  _globals['_PROBEREPLY']._serialized_end=2256
+  _globals['_PROBEREPLY_FAILURECODESENTRY']._serialized_start=2205
+  _globals['_PROBEREPLY_FAILURECODESENTRY']._serialized_end=2256
+  _globals['_SHUTDOWNREQUEST']._serialized_start=2258
+  _globals['_SHUTDOWNREQUEST']._serialized_end=2291
+  _globals['_SHUTDOWNREPLY']._serialized_start=2293
+  _globals['_SHUTDOWNREPLY']._serialized_end=2308
+  _globals['_NODE']._serialized_start=2311
+  _globals['_NODE']._serialized_end=2671
+  _globals['_CONTROL']._serialized_start=2674
+  _globals['_CONTROL']._serialized_end=2980
 # @@protoc_insertion_point(module_scope)

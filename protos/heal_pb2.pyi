@@ -134,7 +134,21 @@ class StatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class NodeStatus(_message.Message):
-    __slots__ = ("id", "protocol", "role", "cycle", "overlay_cycle", "accuracy", "loss", "hubs", "cache", "backward_size", "uptime_seconds", "global_model_age_seconds", "train_samples", "suspect_hubs", "gossip_fallback")
+    __slots__ = ("id", "protocol", "role", "cycle", "overlay_cycle", "accuracy", "loss", "hubs", "cache", "backward_size", "uptime_seconds", "global_model_age_seconds", "train_samples", "suspect_hubs", "gossip_fallback", "messages_sent", "bytes_sent")
+    class MessagesSentEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class BytesSentEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +164,8 @@ class NodeStatus(_message.Message):
     TRAIN_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     SUSPECT_HUBS_FIELD_NUMBER: _ClassVar[int]
     GOSSIP_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_SENT_FIELD_NUMBER: _ClassVar[int]
+    BYTES_SENT_FIELD_NUMBER: _ClassVar[int]
     id: int
     protocol: str
     role: str
@@ -165,7 +181,9 @@ class NodeStatus(_message.Message):
     train_samples: int
     suspect_hubs: _containers.RepeatedScalarFieldContainer[int]
     gossip_fallback: bool
-    def __init__(self, id: _Optional[int] = ..., protocol: _Optional[str] = ..., role: _Optional[str] = ..., cycle: _Optional[int] = ..., overlay_cycle: _Optional[int] = ..., accuracy: _Optional[float] = ..., loss: _Optional[float] = ..., hubs: _Optional[_Iterable[int]] = ..., cache: _Optional[_Iterable[int]] = ..., backward_size: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., global_model_age_seconds: _Optional[float] = ..., train_samples: _Optional[int] = ..., suspect_hubs: _Optional[_Iterable[int]] = ..., gossip_fallback: _Optional[bool] = ...) -> None: ...
+    messages_sent: _containers.ScalarMap[str, int]
+    bytes_sent: _containers.ScalarMap[str, int]
+    def __init__(self, id: _Optional[int] = ..., protocol: _Optional[str] = ..., role: _Optional[str] = ..., cycle: _Optional[int] = ..., overlay_cycle: _Optional[int] = ..., accuracy: _Optional[float] = ..., loss: _Optional[float] = ..., hubs: _Optional[_Iterable[int]] = ..., cache: _Optional[_Iterable[int]] = ..., backward_size: _Optional[int] = ..., uptime_seconds: _Optional[float] = ..., global_model_age_seconds: _Optional[float] = ..., train_samples: _Optional[int] = ..., suspect_hubs: _Optional[_Iterable[int]] = ..., gossip_fallback: _Optional[bool] = ..., messages_sent: _Optional[_Mapping[str, int]] = ..., bytes_sent: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class LinkRule(_message.Message):
     __slots__ = ("fault_id", "direction", "peers", "drop", "delay_ms", "jitter_ms", "distribution", "loss_pct", "ge_p_pct", "ge_r_pct", "ge_bad_loss_pct", "ge_good_loss_pct", "duplicate_pct", "reorder_pct", "rate_kbit")

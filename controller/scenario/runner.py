@@ -27,6 +27,7 @@ from controller.scenario.recovery import Observation, Recovery
 from controller.scenario.schema import Scenario
 from controller.scenario.selectors import format_ids, resolve
 from controller.scenario.steps import ClearStep, StepBase
+from controller.scenario.traffic import Tally
 from netem.specs import Churn as ChurnSpec
 
 TICK_S = 0.1
@@ -56,6 +57,7 @@ class ScenarioRunner:
         self.events = EventLog(run.path / "events.jsonl")
         self.faults = Faults(run, backend, self.events)
         self.history: list[Observation] = []
+        self.traffic = Tally()
         self.recoveries: list[Recovery] = []
         self.churns: list[tuple[Churn, str, float]] = []
         self.outcome = Outcome()
@@ -109,6 +111,7 @@ class ScenarioRunner:
 
     def _observe(self, elapsed: float) -> None:
         views = testbed.collect(self.run, self.backend, memory=False)
+        self.traffic.read(views)
         healthy = [v for v in views if v.healthy]
         accs = [v.accuracy for v in healthy if v.accuracy is not None]
         cycles = [v.cycle for v in healthy if v.cycle is not None]
@@ -140,6 +143,7 @@ class ScenarioRunner:
             agreement=round(obs.agreement, 3),
             hubs=list(obs.hubs),
             cycle=obs.cycle,
+            **self.traffic.snapshot(),
         )
         for rec in self.recoveries:
             was_done = rec.done
