@@ -13,6 +13,7 @@ from rich.table import Table
 
 from controller import testbed
 from controller.cliutil import Commands, RunDirOpt, err, out
+from controller.compare.cli import compare
 from controller.errors import UsageError
 from controller.fault_cli import fault_app, probe
 from controller.monitoring.cli import (
@@ -353,6 +354,7 @@ app.add_typer(fault_app, name="fault")
 app.add_typer(scenario_app, name="scenario")
 app.command("probe")(probe)
 app.command("report")(report)
+app.command("compare")(compare)
 app.add_typer(monitoring_app, name="monitoring")
 app.command("exporter", hidden=True)(exporter_cmd)
 

@@ -72,7 +72,7 @@ def run(
         raise UsageError(f"--timeout {timeout}: give seconds above 0")
     check_mode(monitoring)
     unwind_on_sigterm()  # faults in force are cleared on the way out
-    run_dir = _testbed(scenario, name or scenario.name, backend, base_port, timeout)
+    run_dir = testbed_for(scenario, name or scenario.name, backend, base_port, timeout)
     start_monitoring(run_dir, monitoring, prometheus_port)
     running_on = testbed.backend_named(run_dir.load().backend)
     out.print(
@@ -99,7 +99,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _testbed(
+def testbed_for(
     scenario: Scenario,
     name: str,
     backend_name: str | None,

@@ -1,0 +1,1 @@
+"""Run one scenario under several protocols and compare them."""
