@@ -58,6 +58,19 @@ class Learner:
     async def evaluate(self) -> tuple[float, float]:
         return await asyncio.to_thread(self._evaluate)
 
+    @property
+    def test_set(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._test_x, self._test_y
+
+    async def predict(self, x: np.ndarray) -> np.ndarray:
+        """Labels for x from the current model. In a thread: a training step
+        in progress holds the model, and the event loop must not wait."""
+        return await asyncio.to_thread(self._predict, x)
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            return self._trainer.predict(x)
+
     def _train(self, steps: int) -> float:
         with self._lock:
             started = time.perf_counter()

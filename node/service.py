@@ -18,6 +18,7 @@ from node.faults import FaultError, LinkFaults
 from node.faults_probe import probe
 from node.metrics import NodeMetrics
 from node.protocols.base import LearningNode
+from node.serving import PredictError, batch_for, reply_for
 from node.transport import Transport
 from protos import heal_pb2, heal_pb2_grpc
 
@@ -29,7 +30,7 @@ async def _guarded(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
     """Domain errors raised in the block become gRPC status codes."""
     try:
         yield
-    except (CodecError, FaultError) as exc:
+    except (CodecError, FaultError, PredictError) as exc:
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
 
 
@@ -85,6 +86,15 @@ class NodeService(heal_pb2_grpc.NodeServicer):
     async def Ping(self, request, context):  # type: ignore[no-untyped-def]
         self._count("ping", request)
         return heal_pb2.PingReply(node_id=self._node.me)
+
+    async def Predict(self, request, context):  # type: ignore[no-untyped-def]
+        # Not counted with the node-to-node messages: serving is no protocol
+        # traffic, and the load generator counts its own calls.
+        learner = self._node.learner
+        async with _guarded(context):
+            batch = batch_for(request, *learner.test_set)
+        labels = await learner.predict(batch.x)
+        return reply_for(batch, labels, self._node.cycle)
 
 
 class ControlService(heal_pb2_grpc.ControlServicer):

@@ -118,6 +118,17 @@ class Trainer:
             self.model.train(was_training)
         return correct / len(xs), loss_sum / len(xs)
 
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The class the model gives each sample of x, as int32."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                logits = self.model(torch.from_numpy(np.asarray(x, dtype=np.float32)))
+        finally:
+            self.model.train(was_training)
+        return logits.argmax(dim=1).numpy().astype(np.int32)
+
     def _make_optimizer(self) -> Sgd | Adam:
         params = list(self.model.parameters())
         if self._optimizer_name == "adam":

@@ -129,6 +129,26 @@ class PingReply(_message.Message):
     node_id: int
     def __init__(self, node_id: _Optional[int] = ...) -> None: ...
 
+class PredictRequest(_message.Message):
+    __slots__ = ("count", "seed", "features")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    seed: int
+    features: bytes
+    def __init__(self, count: _Optional[int] = ..., seed: _Optional[int] = ..., features: _Optional[bytes] = ...) -> None: ...
+
+class PredictReply(_message.Message):
+    __slots__ = ("labels", "correct", "cycle")
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    CORRECT_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_FIELD_NUMBER: _ClassVar[int]
+    labels: _containers.RepeatedScalarFieldContainer[int]
+    correct: int
+    cycle: int
+    def __init__(self, labels: _Optional[_Iterable[int]] = ..., correct: _Optional[int] = ..., cycle: _Optional[int] = ...) -> None: ...
+
 class StatusRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

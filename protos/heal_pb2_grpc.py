@@ -64,6 +64,11 @@ class NodeStub:
                 request_serializer=protos_dot_heal__pb2.PingRequest.SerializeToString,
                 response_deserializer=protos_dot_heal__pb2.PingReply.FromString,
                 _registered_method=True)
+        self.Predict = channel.unary_unary(
+                '/heal.v1.Node/Predict',
+                request_serializer=protos_dot_heal__pb2.PredictRequest.SerializeToString,
+                response_deserializer=protos_dot_heal__pb2.PredictReply.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -105,6 +110,13 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Predict(self, request, context):
+        """Open like the rest of this service: it reads the model, changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -137,6 +149,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.Ping,
                     request_deserializer=protos_dot_heal__pb2.PingRequest.FromString,
                     response_serializer=protos_dot_heal__pb2.PingReply.SerializeToString,
+            ),
+            'Predict': grpc.unary_unary_rpc_method_handler(
+                    servicer.Predict,
+                    request_deserializer=protos_dot_heal__pb2.PredictRequest.FromString,
+                    response_serializer=protos_dot_heal__pb2.PredictReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -301,6 +318,33 @@ class Node:
             '/heal.v1.Node/Ping',
             protos_dot_heal__pb2.PingRequest.SerializeToString,
             protos_dot_heal__pb2.PingReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Predict(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/heal.v1.Node/Predict',
+            protos_dot_heal__pb2.PredictRequest.SerializeToString,
+            protos_dot_heal__pb2.PredictReply.FromString,
             options,
             channel_credentials,
             insecure,
