@@ -16,6 +16,7 @@ from controller.cliutil import Commands, RunDirOpt, err, out
 from controller.compare.cli import compare
 from controller.errors import UsageError
 from controller.fault_cli import fault_app, probe
+from controller.load.cli import load
 from controller.monitoring.cli import (
     MonitoringOpt,
     PrometheusPortOpt,
@@ -354,6 +355,7 @@ app.add_typer(fault_app, name="fault")
 app.add_typer(scenario_app, name="scenario")
 app.command("probe")(probe)
 app.command("report")(report)
+app.command("load")(load)
 app.command("compare")(compare)
 app.add_typer(monitoring_app, name="monitoring")
 app.command("exporter", hidden=True)(exporter_cmd)

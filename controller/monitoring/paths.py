@@ -7,6 +7,7 @@ under a runs root and outlives them, so that reports can be made after
     runs/monitoring/data/                       Prometheus storage (local binary)
     runs/monitoring/targets/<name>.nodes.json   live nodes of testbed <name>
     runs/monitoring/targets/<name>.testbed.json its exporter
+    runs/monitoring/targets/<name>.load.json    its load generator, while it runs
     runs/<name>/monitor.json                    the exporter: pid, port
     runs/<name>/monitor/observations.jsonl      what the exporter observed
 """
@@ -21,6 +22,7 @@ from controller.rundir import RunDir
 
 NODES_JOB = "heal-nodes"
 TESTBED_JOB = "heal-testbed"
+LOAD_JOB = "heal-load"
 
 
 def monitoring_dir(run: RunDir) -> Path:
@@ -38,6 +40,10 @@ def nodes_targets(run: RunDir) -> Path:
 
 def exporter_targets(run: RunDir) -> Path:
     return targets_dir(monitoring_dir(run)) / f"{run.name}.testbed.json"
+
+
+def load_targets(run: RunDir) -> Path:
+    return targets_dir(monitoring_dir(run)) / f"{run.name}.load.json"
 
 
 def stack_file(root: Path) -> Path:

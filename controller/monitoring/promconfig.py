@@ -1,5 +1,6 @@
 """The scrape configuration of the Prometheus that monitoring starts: every
-testbed's nodes and exporter, found through the discovery files."""
+testbed's nodes, exporter and load generator, found through the discovery
+files."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from controller.monitoring.paths import NODES_JOB, TESTBED_JOB
+from controller.monitoring.paths import LOAD_JOB, NODES_JOB, TESTBED_JOB
 
 SCRAPE_INTERVAL_S = 5
 CONFIG_NAME = "prometheus.yml"
@@ -32,6 +33,7 @@ def config(interval_s: int = SCRAPE_INTERVAL_S) -> dict[str, object]:
         "scrape_configs": [
             job(NODES_JOB, "*.nodes.json"),
             job(TESTBED_JOB, "*.testbed.json"),
+            job(LOAD_JOB, "*.load.json"),
         ],
     }
 

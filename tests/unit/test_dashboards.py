@@ -28,9 +28,11 @@ from prometheus_client import start_http_server
 from controller.errors import UsageError
 from controller.monitoring.panels import TESTBED_SERIES, panel_queries
 from controller.monitoring.paths import (
+    LOAD_JOB,
     NODES_JOB,
     TESTBED_JOB,
     exporter_targets,
+    load_targets,
     nodes_targets,
 )
 from controller.rundir import RunDir
@@ -403,7 +405,11 @@ def test_compose_prometheus_finds_the_files_the_controller_writes() -> None:
 
     run = RunDir(Path("runs") / "demo")
     host_dir = Path(targets.replace("${HEAL_RUNS:-./runs}", "runs"))
-    written = {NODES_JOB: nodes_targets(run), TESTBED_JOB: exporter_targets(run)}
+    written = {
+        NODES_JOB: nodes_targets(run),
+        TESTBED_JOB: exporter_targets(run),
+        LOAD_JOB: load_targets(run),
+    }
     config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == set(written)
