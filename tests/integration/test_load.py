@@ -1,0 +1,101 @@
+"""Locust against a real testbed for a few seconds: calls are counted per
+node, a node killed during the run fails its calls and only its calls, and
+a partition cuts the generator off from the side it does not stand on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from controller import testbed
+from controller.faults.api import Faults
+from controller.load.run import LoadParams, LoadRun, locust_missing
+from controller.load.stats import LoadStats
+from controller.monitoring.paths import load_targets
+from controller.rundir import RunDir
+from tests.integration.conftest import poll, start_testbed
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(locust_missing() is not None, reason="no locust"),
+]
+
+NODES = 4
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunDir]:
+    run, _ = start_testbed(tmp_path_factory.mktemp("load"), NODES)
+    try:
+        yield run
+    finally:
+        assert not testbed.down(run)
+
+
+def by_node(stats: LoadStats) -> dict[int, tuple[int, int]]:
+    """(requests, failures) of each node, both RPCs together."""
+    counts: dict[int, tuple[int, int]] = {}
+    for row in stats.rows:
+        assert row.node is not None
+        done, failed = counts.get(row.node, (0, 0))
+        counts[row.node] = (done + row.requests, failed + row.failures)
+    return counts
+
+
+def wait_for_calls(job: LoadRun, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (job.progress() or (0, 0, 0.0))[0] == 0:
+        assert job.running and time.monotonic() < deadline, "no calls recorded"
+        time.sleep(0.2)
+
+
+def test_calls_are_counted_and_a_killed_node_fails_alone(run: RunDir) -> None:
+    job = LoadRun(run, LoadParams(users=8, spawn_rate=8, duration_s=9))
+    job.start()
+    wait_for_calls(job)  # Locust writes its history every few seconds
+    faults = Faults(run)
+    crash = faults.apply("crash", {}, [3])
+    assert crash is not None
+    try:
+        stats = job.finish()
+    finally:
+        faults.clear([crash.id])
+    counts = by_node(stats)
+    assert set(counts) == set(range(NODES))
+    assert stats.total.requests == sum(n for n, _ in counts.values()) > 0
+    done, failed = counts[3]
+    assert 0 < failed < done, "node 3 answered before the kill and failed after"
+    for node in (0, 1, 2):
+        assert counts[node][1] <= 0.02 * counts[node][0], (node, counts[node])
+    assert stats.total.failures == sum(f for _, f in counts.values())
+
+    assert job.prefix is not None
+    for suffix in ("_stats.csv", "_stats_history.csv", ".log", ".json"):
+        assert job.prefix.with_name(job.prefix.name + suffix).exists(), suffix
+    assert not load_targets(run).exists()  # not monitored: no target written
+
+
+def test_a_partition_cuts_the_generator_off_from_the_far_side(run: RunDir) -> None:
+    poll(run, lambda views: all(v.healthy for v in views), 30)
+    faults = Faults(run)
+    cut = faults.apply("partition", {}, groups=[[0, 1], [2, 3]])
+    assert cut is not None
+    try:
+        job = LoadRun(run, LoadParams(users=8, spawn_rate=8, duration_s=6, as_node=0))
+        job.start()
+        stats = job.finish()
+    finally:
+        faults.clear([cut.id])
+    predict = {row.node: row for row in stats.rows if row.rpc == "Predict"}
+    assert set(predict) == set(range(NODES))
+    for near in (0, 1):
+        assert predict[near].failures == 0 and predict[near].requests > 0
+    for far in (2, 3):
+        row = predict[far]
+        assert row.failures == row.requests > 0
+        assert row.p50_ms is not None and row.p50_ms >= 1500  # held to the deadline
+    # Status is control traffic, which link faults leave alone.
+    status = [row for row in stats.rows if row.rpc == "Status"]
+    assert status and all(row.failures == 0 for row in status)
