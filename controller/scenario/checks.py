@@ -13,7 +13,7 @@ from controller.scenario.errors import Loc, Problem
 from controller.scenario.placement import placement_problems
 from controller.scenario.schema import Scenario
 from controller.scenario.selectors import Selector, format_ids, static_ids
-from controller.scenario.steps import ClearStep, StepBase
+from controller.scenario.steps import ClearStep, LoadStep, StepBase
 from controller.scenario.timeline import timeline_problems
 from netem.specs import REGISTRY
 
@@ -76,6 +76,12 @@ def _selectors(scenario: Scenario) -> Iterator[Problem]:
             yield from _fits(sel, nodes, (*loc, "groups", n))
         if step.groups is not None:
             yield from _partition_groups(step.groups, nodes, (*loc, "groups"))
+        if isinstance(step, LoadStep) and (step.as_node or 0) >= nodes:
+            yield Problem(
+                (*loc, "as_node"),
+                f"node {step.as_node} does not exist: the testbed has nodes "
+                f"0-{nodes - 1}",
+            )
 
 
 def _fits(sel: Selector, nodes: int, loc: Loc) -> Iterator[Problem]:
@@ -136,10 +142,10 @@ def _duration(scenario: Scenario) -> Iterator[Problem]:
         )
     if scenario.duration_s is None or not scenario.timed_steps:
         return
-    last = max(scenario.timed_steps, key=lambda s: (s.at or 0) + (s.for_s or 0))
-    end = (last.at or 0) + (last.for_s or 0)
+    last = max(scenario.timed_steps, key=lambda s: (s.at or 0) + s.span_s)
+    end = (last.at or 0) + last.span_s
     if end > scenario.duration_s:
-        what = "starts" if last.for_s is None else "ends"
+        what = "ends" if last.span_s else "starts"
         yield Problem(
             ("duration_s",),
             f"{scenario.duration_s:g} s is shorter than the steps: "

@@ -58,6 +58,8 @@ def _why_not(key: str, do: str) -> str:
     if key == "groups":
         then = "choose nodes with `on`" if "on" in allowed(do) else "drop it"
         return f"`groups` is for partition only; {then}"
+    if key == "for" and do == "load":
+        return "load runs for its duration_s and takes no `for`"
     if key == "for":
         return f"{do} takes effect at once and takes no `for`"
     if key == "via":

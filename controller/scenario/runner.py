@@ -23,10 +23,11 @@ from controller.faults.api import Faults
 from controller.faults.churn import Churn
 from controller.faults.events import EventLog
 from controller.rundir import RunDir
+from controller.scenario.load_steps import BackgroundLoads
 from controller.scenario.recovery import Observation, Recovery
 from controller.scenario.schema import Scenario
 from controller.scenario.selectors import format_ids, resolve
-from controller.scenario.steps import ClearStep, StepBase
+from controller.scenario.steps import ClearStep, LoadStep, StepBase
 from controller.scenario.traffic import Tally
 from netem.specs import Churn as ChurnSpec
 
@@ -60,6 +61,7 @@ class ScenarioRunner:
         self.traffic = Tally()
         self.recoveries: list[Recovery] = []
         self.churns: list[tuple[Churn, str, float]] = []
+        self.loads = BackgroundLoads(run, self.events, say)
         self.outcome = Outcome()
         self.periods = _periods(run)
         self._completed = False  # stays False when interrupted
@@ -101,6 +103,7 @@ class ScenarioRunner:
                         f"[{elapsed:7.1f} s] {fault.id}: undone ({fault.kind} ended)"
                     )
                 self._churn(elapsed)
+                self.loads.poll(elapsed)
                 if elapsed >= sc.end_s:
                     self._completed = True
                     break
@@ -175,6 +178,8 @@ class ScenarioRunner:
         # Recovery is timed from when the fault is wholly in force.
         done = time.time() - self.events.start
         self.say(f"[{elapsed:7.1f} s] {label}: {what} (took {done - elapsed:.1f} s)")
+        if isinstance(step, LoadStep):
+            return  # load is no fault: nothing to recover from
         rec = Recovery.start(label, step.do, done, self.history)
         self.recoveries.append(rec)
 
@@ -194,6 +199,8 @@ class ScenarioRunner:
         if step.do == "unpause":
             cleared = self.faults.clear(None, {"pause"}, step=label)
             return "unpause " + (", ".join(f.id for f in cleared) or "(nothing paused)")
+        if isinstance(step, LoadStep):
+            return self.loads.start(step, label)
 
         spec = step.spec
         assert spec is not None
@@ -272,6 +279,7 @@ class ScenarioRunner:
                 self._report(rec)
         for churn, label, _end in self.churns:  # cut short by the end
             self.faults.end_churn(churn, step=label)
+        self.loads.stop(elapsed)
         if not self.keep_faults:
             cleared = self.faults.clear()
             if cleared:

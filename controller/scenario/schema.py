@@ -68,7 +68,7 @@ class Scenario(BaseModel):
         at_cycle steps must give duration_s (checks.py says so)."""
         if self.duration_s is not None:
             return self.duration_s
-        ends = [_at(s) + (s.for_s or 0.0) for s in self.timed_steps]
+        ends = [_at(s) + s.span_s for s in self.timed_steps]
         return max(ends, default=0.0) + TAIL_S
 
     def settings(self, base_port: int = 47000) -> TestbedSettings:

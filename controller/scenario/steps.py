@@ -97,6 +97,11 @@ class StepBase(BaseModel):
         """The fault's spec; None for clear, heal and unpause."""
         return None
 
+    @property
+    def span_s(self) -> float:
+        """Seconds the step lasts after it starts (0: it takes effect at once)."""
+        return self.for_s or 0.0
+
     def label(self) -> str:
         """How messages name the step: its id, else its place in the file."""
         return repr(self.id) if self.id else f"steps[{self.index}] ({self.do})"
@@ -119,6 +124,23 @@ class UnpauseStep(StepBase):
     """Resume paused nodes."""
 
     do: Literal["unpause"]
+
+
+class LoadStep(StepBase):
+    """Locust calls Predict and Status on the nodes for duration_s, in the
+    background: later steps run while it goes on."""
+
+    do: Literal["load"]
+    users: int = Field(ge=1, description="Locust users")
+    spawn_rate: float = Field(gt=0, le=10_000, description="users started per second")
+    duration_s: float = Field(ge=1, description="seconds of load")
+    as_node: int | None = Field(
+        None, ge=0, description="call as if from this node (in-node faults apply)"
+    )
+
+    @property
+    def span_s(self) -> float:
+        return self.duration_s
 
 
 class FaultStep(StepBase):
@@ -158,6 +180,7 @@ STEP_MODELS: dict[str, type[StepBase]] = {
     "clear": ClearStep,
     "heal": HealStep,
     "unpause": UnpauseStep,
+    "load": LoadStep,
 }
 ACTIONS = tuple(STEP_MODELS)
 

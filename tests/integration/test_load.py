@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from controller import testbed
 from controller.faults.api import Faults
+from controller.faults.events import read_events
 from controller.load.run import LoadParams, LoadRun, locust_missing
 from controller.load.stats import LoadStats
 from controller.monitoring.paths import load_targets
 from controller.rundir import RunDir
+from controller.scenario.loader import load_scenario
+from controller.scenario.runner import ScenarioRunner
 from tests.integration.conftest import poll, start_testbed
 
 pytestmark = [
@@ -99,3 +103,34 @@ def test_a_partition_cuts_the_generator_off_from_the_far_side(run: RunDir) -> No
     # Status is control traffic, which link faults leave alone.
     status = [row for row in stats.rows if row.rpc == "Status"]
     assert status and all(row.failures == 0 for row in status)
+
+
+def test_a_scenario_load_step_runs_beside_later_steps(
+    run: RunDir, tmp_path: Path
+) -> None:
+    poll(run, lambda views: all(v.healthy for v in views), 30)
+    path = tmp_path / "load.yaml"
+    path.write_text(
+        "name: load-step\ntestbed: {nodes: 4}\nduration_s: 9\n"
+        "observe_period_s: 0.5\nsteps:\n"
+        "  - {at: 0, id: serve, do: load, users: 4, spawn_rate: 4, duration_s: 6}\n"
+        "  - {at: 2, id: cut, do: crash, on: '1', for: 2}\n"
+    )
+    runner = ScenarioRunner(
+        load_scenario(path), run, testbed.backend_named("process"), lambda _: None
+    )
+    outcome = runner.execute()
+    assert outcome.failed_steps == []
+    assert [r["fault_id"] for r in outcome.recoveries] == ["cut"]
+
+    events = read_events(run.path / "events.jsonl")
+    events = events[
+        max(i for i, e in enumerate(events) if e["event"] == "scenario_started") :
+    ]
+    order = [e["event"] for e in events if e["event"].startswith(("load", "fault"))]
+    # The crash fires while the load goes on: the step did not block.
+    assert order.index("load_started") < order.index("fault_applied")
+    assert order.index("fault_applied") < order.index("load_finished")
+    (finished,) = [e for e in events if e["event"] == "load_finished"]
+    assert finished["step"] == "serve" and finished["requests"] > 0
+    assert 0 < finished["failures"] < finished["requests"]  # node 1 while down

@@ -62,12 +62,13 @@ def test_schema_has_the_scenario_keys_and_every_action() -> None:
     )
     assert set(schema["required"]) == {"name", "testbed"}
     steps = schema_steps(schema)
-    assert set(steps) == {*REGISTRY, *CONTROL_ACTIONS}
+    assert set(steps) == {*REGISTRY, *CONTROL_ACTIONS, "load"}
     for kind, spec in REGISTRY.items():
         assert set(spec.model_fields) <= set(steps[kind]["properties"]), kind
         assert steps[kind]["additionalProperties"] is False
     assert "for" in steps["crash"]["properties"]
     assert "faults" in steps["clear"]["properties"]
+    assert {"users", "spawn_rate", "duration_s"} <= set(steps["load"]["required"])
     testbed = schema["$defs"]["TestbedHeader"]
     assert "set" in testbed["properties"] and testbed["required"] == ["nodes"]
     assert "h" in schema["$defs"]["NodeSettings"]["properties"]
@@ -101,6 +102,9 @@ def test_example_validates_against_the_json_schema(path: Path, validator: Any) -
         {"at": 1, "do": "crash", "on": {"percent": 0}},
         {"at": 1, "do": "crash", "on": "rest"},
         {"at": 1, "do": "crash", "on": "0-4,x"},
+        {"at": 1, "do": "load", "users": 0, "spawn_rate": 1, "duration_s": 5},
+        {"at": 1, "do": "load", "users": 2, "duration_s": 5},
+        {"at": 1, "do": "load", "users": 2, "spawn_rate": 1, "duration_s": 5, "x": 1},
     ],
 )
 def test_json_schema_rejects_what_the_loader_rejects(

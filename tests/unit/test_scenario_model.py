@@ -216,6 +216,12 @@ ACCEPTED = {
     "churn": """
         - {at: 10, do: churn, leave_per_min: 6, for: 30}
         """,
+    "load beside a crash, and from one side of a partition": """
+        - {at: 5, do: load, users: 20, spawn_rate: 5, duration_s: 60}
+        - {at: 10, do: crash, on: "3"}
+        - {at: 70, do: partition, groups: ["0-9", rest], for: 30}
+        - {at: 75, do: load, users: 5, spawn_rate: 5, duration_s: 20, as_node: 0}
+        """,
 }
 
 
@@ -361,6 +367,43 @@ REJECTED = {
         - {at: 10, do: heal, id: "no spaces"}
         """,
         "steps[0].id: String should match pattern",
+    ),
+    "load without users": (
+        """
+        - {at: 1, do: load, users: 0, spawn_rate: 1, duration_s: 10}
+        """,
+        "steps[0].users: Input should be greater than or equal to 1",
+    ),
+    "load without a duration": (
+        """
+        - {at: 1, do: load, users: 2, spawn_rate: 1}
+        """,
+        "steps[0].duration_s: required",
+    ),
+    "load with for": (
+        """
+        - {at: 1, do: load, users: 2, spawn_rate: 1, duration_s: 10, for: 5}
+        """,
+        "steps[0].for: load runs for its duration_s and takes no `for`",
+    ),
+    "load on nodes": (
+        """
+        - {at: 1, do: load, users: 2, spawn_rate: 1, duration_s: 10, on: "1"}
+        """,
+        "steps[0].on: load acts on the whole testbed and takes no `on`",
+    ),
+    "load beside a node that is not there": (
+        """
+        - {at: 1, do: load, users: 2, spawn_rate: 1, duration_s: 10, as_node: 20}
+        """,
+        "steps[0].as_node: node 20 does not exist: the testbed has nodes 0-19",
+    ),
+    "load beyond the duration": (
+        """
+        - {at: 150, do: load, users: 2, spawn_rate: 1, duration_s: 60}
+        """,
+        "duration_s: 200 s is shorter than the steps: steps[0] (load) (line 7) "
+        "ends at 210 s",
     ),
     "infinite time": (
         """
