@@ -1,8 +1,10 @@
 """Convergence: how accurate the nodes are, how far apart, and how fast
-they learn, with the fault windows beside every curve."""
+they learn, with the fault windows beside every curve; and, while a load
+runs, how they serve."""
 
 from __future__ import annotations
 
+from . import load_rows
 from .board import dashboard
 from .query import Json, sel
 from .summary import stat
@@ -80,6 +82,7 @@ def build() -> Json:
     return dashboard(
         "heal-convergence",
         "HEAL convergence",
-        "Accuracy, loss and learning pace of the testbed's nodes.",
-        [stats, accuracy, learning],
+        "Accuracy, loss and learning pace of the testbed's nodes, and how they "
+        "serve under load.",
+        [stats, accuracy, learning, *load_rows.build()],
     )

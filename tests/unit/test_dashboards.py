@@ -26,6 +26,7 @@ import yaml
 from prometheus_client import start_http_server
 
 from controller.errors import UsageError
+from controller.load.metrics import LoadMetrics
 from controller.monitoring.panels import TESTBED_SERIES, panel_queries
 from controller.monitoring.paths import (
     LOAD_JOB,
@@ -208,8 +209,20 @@ def _node_series() -> set[str]:
     return names
 
 
+def _load_series() -> set[str]:
+    """Every series name the load generator exports."""
+    names = set()
+    for family in LoadMetrics().registry.collect():
+        suffixes = {
+            "counter": ("_total",),
+            "histogram": ("_bucket", "_sum", "_count"),
+        }.get(family.type, ("",))
+        names.update(family.name + suffix for suffix in suffixes)
+    return names
+
+
 def test_queries_use_only_contract_series_of_the_chosen_testbed() -> None:
-    known = _node_series() | set(TESTBED_SERIES)
+    known = _node_series() | set(TESTBED_SERIES) | _load_series()
     used = set()
     for where, expr in _expressions():
         names = metric_names(expr)
