@@ -12,6 +12,7 @@ from pathlib import Path
 
 from controller.errors import UsageError
 from controller.report import markdown, messages, nodetables, plots, series, summary
+from controller.report.load import load_runs, write_load
 from controller.report.model import RunData
 from controller.report.msgplot import messages_plot
 from controller.report.recovery import Figures, recovery
@@ -42,7 +43,8 @@ class Written:
     files: dict[str, str]
 
 
-def write_report(run: RunData, folder: Path) -> Written:
+def write_report(run: RunData, folder: Path, load_dir: Path | None = None) -> Written:
+    """load_dir: where `controller load` kept Locust's statistics."""
     if not run.observations:
         raise UsageError(
             f"{run.source} has no observations for {_what(run)}: they are "
@@ -80,8 +82,15 @@ def write_report(run: RunData, folder: Path) -> Written:
         }
         messages_plot(run, per_cycle, folder / files["messages_plot"])
 
+    loads, load_notes = load_runs(load_dir)
+    if loads:
+        files["load"] = "load.csv"
+        rows["load"] = write_load(folder / files["load"], loads)
+
     figures_json = summary.as_json(run, figures, files)
     figures_json["messages_per_cycle"] = messages.mean_per_cycle(per_cycle)
+    figures_json["load"] = loads
+    figures_json["notes"] += load_notes
     summary.write_json(folder / files["json"], figures_json)
     markdown.write_markdown(folder / files["markdown"], figures_json)
     return Written(folder, figures, rows, files)

@@ -71,7 +71,8 @@ def report(
     accuracy is back; for partitions from Prometheus, the drift between the
     sides), accuracy.png, hubs.png, alive.png, summary.md and summary.json;
     from Prometheus also nodes.csv, messages.csv, messages_per_cycle.csv and
-    messages.png. Prints the source used and one line per fault.
+    messages.png; with `controller load` runs in RUN_DIR/load, load.csv and
+    their figures. Prints the source used and one line per fault.
     """
     run, log = _where(run_dir)
     loaded = load(run, log, source.value, prometheus, step)
@@ -79,7 +80,7 @@ def report(
         out.print(line, highlight=False)
     data = loaded.run
     folder = output if output is not None else run.path / "report"
-    written = write_report(data, folder)
+    written = write_report(data, folder, run.path / "load")
 
     out.print(
         f"report on {data.name} ({len(data.observations)} observations, "

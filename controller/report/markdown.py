@@ -62,6 +62,7 @@ def write_markdown(path: Path, summary: dict[str, Any]) -> None:
             [[fmt(r[k]) for k in RUNNER_FIELDS] for r in summary["runner_recovery"]],
         )
     lines += _drift(summary["recovery"])
+    lines += _load(summary.get("load", []))
     lines += ["## Plots", ""]
     for name in ("accuracy", "hubs", "alive", "messages_plot"):
         if name in files:
@@ -88,6 +89,40 @@ def _drift(recovery: list[dict[str, Any]]) -> list[str]:
     head = "### Partition drift: the gap between the mean accuracies of the sides"
     header = ["partition", "largest gap", "at (s)", "gap at the heal", "side means"]
     return [head, "", *_table(header, rows)]
+
+
+def _load(runs: list[dict[str, Any]]) -> list[str]:
+    if not runs:
+        return []
+    lines = ["## Load (Locust)", ""]
+    for run in runs:
+        total, params = run["total"], run["params"] or {}
+        asked = (
+            f"{params['users']} users for {fmt(params['duration_s'])} s"
+            if params
+            else "settings not recorded"
+        )
+        lines += [
+            f"`{run['stamp']}` ({asked}): {total['requests']} calls, "
+            f"{total['failures']} failed ({total['failure_ratio']:.2%}), "
+            f"{fmt(total['rps'])} calls/s; p50 {fmt(total['p50_ms'])} ms, "
+            f"p95 {fmt(total['p95_ms'])} ms, p99 {fmt(total['p99_ms'])} ms.",
+            "",
+        ]
+        lines += _table(
+            ["node", "rpc", "calls", "failed", "p50 (ms)", "p95 (ms)", "p99 (ms)"],
+            [
+                [
+                    str(r["node"]),
+                    r["rpc"],
+                    str(r["requests"]),
+                    str(r["failures"]),
+                    *(fmt(r[k]) for k in ("p50_ms", "p95_ms", "p99_ms")),
+                ]
+                for r in run["rows"]
+            ],
+        )
+    return lines
 
 
 def _who(fault: dict[str, Any]) -> str:
