@@ -58,6 +58,7 @@ class RunFigures:
     all_messages_per_cycle: float | None
     bytes_per_cycle: float | None  # learning bytes
     faults: list[FaultFigures] = field(default_factory=list)
+    by_type_per_cycle: dict[str, float] = field(default_factory=dict)  # all types
     curve: list[tuple[float, float]] = field(default_factory=list)  # (t_s, mean)
 
 
@@ -78,6 +79,7 @@ def measure(log: Path, protocol: str) -> RunFigures:
 
     traffic = [r for r in block.records if r["event"] == "observe" and "sent" in r]
     cycles, learning, every, learning_bytes = _traffic(traffic)
+    by_type = _by_type(traffic, cycles)
     failures = {
         str(r.get("step")): str(r.get("error"))
         for r in block.records
@@ -115,6 +117,7 @@ def measure(log: Path, protocol: str) -> RunFigures:
         all_messages_per_cycle=_per(every, cycles),
         bytes_per_cycle=_per(learning_bytes, cycles),
         faults=faults,
+        by_type_per_cycle=by_type,
         curve=[(o.t_s, o.mean_accuracy) for o in seen if o.mean_accuracy is not None],
     )
 
@@ -141,6 +144,22 @@ def _traffic(records: list[dict[str, Any]]) -> tuple[float | None, int, int, int
         grew("sent", None),
         grew("sent_bytes", LEARNING_TYPES),
     )
+
+
+def _by_type(records: list[dict[str, Any]], cycles: float | None) -> dict[str, float]:
+    """Messages per cycle of each type, between the same observations as
+    _traffic: where a protocol departs from its formula, this says which
+    message does."""
+    timed = [r for r in records if r.get("cycle") is not None]
+    if len(timed) < 2:
+        return {}
+    first, last = timed[0].get("sent") or {}, timed[-1].get("sent") or {}
+    found = {}
+    for kind in sorted(last):
+        rate = _per(last[kind] - first.get(kind, 0), cycles)
+        if rate:
+            found[kind] = rate
+    return found
 
 
 def _per(amount: int, cycles: float | None) -> float | None:

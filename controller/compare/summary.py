@@ -42,6 +42,7 @@ class ProtocolSummary:
     figures: dict[str, Spread] = field(default_factory=dict)
     faults: dict[str, dict[str, Spread]] = field(default_factory=dict)
     failed_steps: dict[str, str] = field(default_factory=dict)
+    by_type_per_cycle: dict[str, float] = field(default_factory=dict)  # means
 
 
 def _cycle(run: RunFigures, i: int) -> float | None:
@@ -74,6 +75,11 @@ def summarise(
     found = ProtocolSummary(protocol, len(runs), expected)
     for name, get in FIGURES.items():
         found.figures[name] = Spread.of([get(r) for r in runs])
+    kinds = sorted({k for r in runs for k in r.by_type_per_cycle})
+    for kind in kinds:
+        mean = Spread.of([r.by_type_per_cycle.get(kind, 0.0) for r in runs]).mean
+        if mean is not None:
+            found.by_type_per_cycle[kind] = mean
     labels = list(dict.fromkeys(f.label for r in runs for f in r.faults))
     for label in labels:
         mine = [f for r in runs for f in r.faults if f.label == label]

@@ -102,9 +102,24 @@ def write_markdown(
         ]
         rows.append(row)
     lines += [*_table(head, rows), ""]
+    lines += _by_type(summaries)
     lines += _faults(summaries)
     lines += [f"![mean accuracy of every protocol]({FILES['plot']})", ""]
     path.write_text("\n".join(lines))
+
+
+def _by_type(summaries: list[ProtocolSummary]) -> list[str]:
+    kinds = sorted({k for s in summaries for k in s.by_type_per_cycle})
+    if not kinds:
+        return []
+    rows = [
+        [s.protocol]
+        + [f"{s.by_type_per_cycle[k]:.1f}" if k in s.by_type_per_cycle else "-"
+           for k in kinds]
+        for s in summaries
+    ]  # fmt: skip
+    head = ["messages / cycle by type", *kinds]
+    return [*_table(head, rows), ""]
 
 
 def _faults(summaries: list[ProtocolSummary]) -> list[str]:

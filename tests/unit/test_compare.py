@@ -136,6 +136,7 @@ def test_figures_of_a_run_come_from_its_log(tmp_path):
     assert r.messages_per_cycle == 40.0  # push and global; cache is the overlay's
     assert r.all_messages_per_cycle == 40.5
     assert r.bytes_per_cycle == 4000.0
+    assert r.by_type_per_cycle == {"cache": 0.5, "global": 20.0, "push": 20.0}
     (crash,) = r.faults
     assert crash.label == "kill-hubs" and crash.at_s == 10.5
     assert crash.pre_accuracy is not None and 0.65 < crash.pre_accuracy <= 0.7
@@ -188,6 +189,8 @@ def test_the_comparison_files(tmp_path):
     table = (tmp_path / "comparison.md").read_text()
     assert "| gossip | 0.800 | 60 | 30.0 | never | never |" in table
     assert "## Recovery per fault" in table
+    assert "| messages / cycle by type | cache | global | push |" in table
+    assert "| heal | 0.5 | 20.0 | 20.0 |" in table
     body = json.loads((tmp_path / "comparison.json").read_text())
     assert [p["protocol"] for p in body["protocols"]] == ["heal", "gossip"]
     assert image.imread(tmp_path / "accuracy.png").shape[1] > 800
