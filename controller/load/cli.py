@@ -4,11 +4,13 @@ summary, and the statistics kept in the run folder."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from controller.cliutil import RunDirOpt, out
+from controller.cliutil import out
+from controller.errors import NoTestbedError
 from controller.load.run import LoadParams, LoadRun
 from controller.load.summary import summary_lines
 from controller.rundir import resolve
@@ -33,12 +35,20 @@ def load(
             "faults (a partition) treat the generator as that node's neighbour."
         ),
     ] = None,
-    run_dir: RunDirOpt = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Run directory of a live testbed (default: runs/current).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Call Predict and Status on the nodes with Locust, headless; the
     statistics go to RUN_DIR/load/."""
     params = LoadParams(users, spawn_rate, duration, as_node)
     params.check()
+    if run_dir is not None and not run_dir.is_dir():
+        raise NoTestbedError(f"{run_dir}: no such run directory")
     run = resolve(run_dir)
     job = LoadRun(run, params)
     job.start()

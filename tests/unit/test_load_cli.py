@@ -54,18 +54,20 @@ def test_no_testbed_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("HEAL_RUNS", str(tmp_path))
     code, output = invoke("--duration", "5")
     assert code == 3 and "no current testbed" in output, output
+    code, output = invoke(str(tmp_path / "gone"))
+    assert code == 3 and "gone: no such run directory" in output, output
 
 
 def test_a_testbed_that_is_down_exits_3(tmp_path: Path) -> None:
     run = up_state(tmp_path, phase="down")
-    code, output = invoke("--run-dir", str(run.path))
+    code, output = invoke(str(run.path))
     assert code == 3 and "testbed tb is down, not up" in output, output
     assert not (run.path / "load").exists()
 
 
 def test_an_unknown_as_node_exits_2(tmp_path: Path) -> None:
     run = up_state(tmp_path)
-    code, output = invoke("--run-dir", str(run.path), "--as-node", "5")
+    code, output = invoke(str(run.path), "--as-node", "5")
     assert (
         code == 2 and "--as-node 5: no such node; the testbed has nodes 0-1" in output
     )
@@ -81,7 +83,7 @@ def test_missing_locust_says_how_to_install_it(
         "find_spec",
         lambda name, *a: None if name == "locust" else real(name, *a),
     )
-    code, output = invoke("--run-dir", str(run.path))
+    code, output = invoke(str(run.path))
     assert code == 1, output
     assert (
         "Locust is not installed; install it with `pip install -e '.[load]'`" in output
