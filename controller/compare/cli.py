@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from controller.cliutil import out
+from controller.cliutil import err, out
 from controller.compare import plan, write
 from controller.compare.run import Comparison, Options, check_free, run_all
 from controller.errors import UsageError
@@ -108,8 +108,15 @@ def compare(
     options = Options(backend, base_port, timeout, monitoring, prometheus_port)
     try:
         run_all(comparison, variants, options, lambda line: out.print(line))
-    finally:
+    except KeyboardInterrupt:
         comparison.write()
+        done = len(comparison.runs)
+        err.print(
+            f"interrupted: {done} of {len(variants)} runs finished, the testbed "
+            f"in use is down; what was measured is in {folder}/"
+        )
+        raise typer.Exit(130) from None
+    comparison.write()
 
     out.print((folder / write.FILES["markdown"]).read_text(), markup=False)
     out.print(f"written to {folder}/: " + ", ".join(write.FILES.values()))

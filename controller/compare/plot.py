@@ -43,7 +43,10 @@ def accuracy_plot(scenario: str, runs: list[RunFigures], path: Path) -> Path:
     ax.set_ylabel("mean test accuracy")
     ax.set_ylim(0, 1)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no run has finished", ha="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(path, format="png")
     return path

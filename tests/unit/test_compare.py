@@ -229,3 +229,12 @@ def test_a_bad_scenario_or_a_used_folder_exits_2(source, tmp_path):
     (used / "something").write_text("")
     result = invoke(str(source), "--output", str(used))
     assert result.exit_code == 2 and "not empty" in result.output
+
+
+def test_the_files_of_a_comparison_with_no_finished_run(tmp_path):
+    about = {"scenario": "tiny", "nodes": 6, "backend": "process", "seeds": [7]}
+    Comparison("tiny", tmp_path, about).write()
+    with open(tmp_path / "runs.csv", newline="") as handle:
+        assert list(csv.DictReader(handle)) == []
+    assert image.imread(tmp_path / "accuracy.png").shape[1] > 800
+    assert json.loads((tmp_path / "comparison.json").read_text())["runs"] == []
