@@ -20,6 +20,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import gevent  # noqa: E402
 import grpc  # noqa: E402
 from locust import User, between, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
@@ -33,6 +34,7 @@ from node.faults import PEER_METADATA  # noqa: E402
 from protos import heal_pb2, heal_pb2_grpc  # noqa: E402
 
 PREDICT_SAMPLES = 16
+SPARE_THREADS = 10
 DEADLINE_S = 2.0
 # Reconnect soon after a node comes back, as the nodes themselves do.
 CHANNEL_OPTIONS = [
@@ -103,6 +105,11 @@ def _start(environment: Environment, **_: Any) -> None:
     if options is None or not options.heal_run_dir:
         raise SystemExit("--heal-run-dir (or HEAL_LOAD_RUN_DIR): give a run directory")
     TESTBED = _Testbed(RunDir(Path(options.heal_run_dir)), options.heal_as_node)
+    # gRPC waits for each call on a thread of gevent's pool (10 by default):
+    # with fewer threads than users, calls queue behind slow ones, and a
+    # call held by a fault would delay the calls to healthy nodes.
+    pool = gevent.get_hub().threadpool
+    pool.maxsize = max(pool.maxsize, (options.num_users or 0) + SPARE_THREADS)
     if isinstance(environment.runner, WorkerRunner):
         return
     server, _thread = start_http_server(0, "127.0.0.1", TESTBED.metrics.registry)
