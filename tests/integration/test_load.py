@@ -4,6 +4,9 @@ a partition cuts the generator off from the side it does not stand on."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ from controller import testbed
 from controller.faults.api import Faults
 from controller.faults.events import read_events
 from controller.load.run import LoadParams, LoadRun, locust_missing
-from controller.load.stats import LoadStats
+from controller.load.stats import LoadStats, read_stats
 from controller.monitoring.paths import load_targets
 from controller.rundir import RunDir
 from controller.scenario.loader import load_scenario
@@ -139,3 +142,23 @@ def test_a_scenario_load_step_runs_beside_later_steps(
     (finished,) = [e for e in events if e["event"] == "load_finished"]
     assert finished["step"] == "serve" and finished["requests"] > 0
     assert 0 < finished["failures"] < finished["requests"]  # node 1 while down
+
+
+def test_the_load_command_shows_progress_and_a_summary(run: RunDir) -> None:
+    poll(run, lambda views: all(v.healthy for v in views), 30)
+    before = set((run.path / "load").glob("*_stats.csv"))
+    done = subprocess.run(
+        [sys.executable, "-m", "controller", "load", "--users", "4",
+         "--spawn-rate", "4", "--duration", "7", str(run.path)],
+        capture_output=True, text=True, timeout=90,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"load on {run.name}: 4 users (+4/s) for 7 s")
+    # Progress every 5 s: "starting" until Locust's history has a total.
+    assert any(line.startswith("[") for line in lines[1:-1]), lines
+    (written,) = set((run.path / "load").glob("*_stats.csv")) - before
+    total = read_stats(written).total
+    assert lines[-1].startswith(f"{total.requests} requests, 0 failures (0.00%)")
+    assert total.requests > 0
