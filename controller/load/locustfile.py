@@ -15,7 +15,8 @@ import grpc.experimental.gevent as grpc_gevent
 
 grpc_gevent.init_gevent()
 
-import random  # noqa: E402 - after the gevent patch, as above
+import os  # noqa: E402 - after the gevent patch, as above
+import random  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -113,7 +114,7 @@ def _start(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
     server, _thread = start_http_server(0, "127.0.0.1", TESTBED.metrics.registry)
-    advertise(TESTBED.run, f"127.0.0.1:{server.server_port}")
+    advertise(TESTBED.run, f"127.0.0.1:{server.server_port}", os.getpid())
 
 
 @events.request.add_listener
@@ -134,7 +135,7 @@ def _spawned(user_count: int, **_: Any) -> None:
 @events.quitting.add_listener
 def _stop(environment: Environment, **_: Any) -> None:
     if TESTBED is not None:
-        withdraw(TESTBED.run)
+        withdraw(TESTBED.run, os.getpid())
 
 
 class NodeUser(User):

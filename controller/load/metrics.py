@@ -49,17 +49,18 @@ class LoadMetrics:
         self.latency.labels(node, rpc).observe(seconds)
 
 
-def advertise(run: RunDir, address: str) -> bool:
+def advertise(run: RunDir, address: str, pid: int) -> bool:
     """List the generator for Prometheus when the testbed is monitored;
     True when a target was written."""
     if not nodes_targets(run).exists():
         return False
     state = run.load()
     write_json(
-        load_targets(run), [{"targets": [address], "labels": common_labels(state)}]
+        load_targets(run, pid),
+        [{"targets": [address], "labels": common_labels(state)}],
     )
     return True
 
 
-def withdraw(run: RunDir) -> None:
-    load_targets(run).unlink(missing_ok=True)
+def withdraw(run: RunDir, pid: int) -> None:
+    load_targets(run, pid).unlink(missing_ok=True)

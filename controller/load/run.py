@@ -7,6 +7,8 @@ taken away when it ends however it ends.
     runs/<name>/load/<stamp>_failures.csv       failures by kind
     runs/<name>/load/<stamp>.log                Locust's own log
     runs/<name>/load/<stamp>.json               what was asked, and the result
+
+Prometheus finds it through runs/monitoring/targets/<name>.<pid>.load.json.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ class LoadRun:
             self._proc.kill()
             self._proc.wait()
         finally:
-            withdraw(self.run)
+            withdraw(self.run, self._proc.pid)
         stats_file = self.prefix.with_name(self.prefix.name + "_stats.csv")
         if not stats_file.exists():
             self._write_meta(None)

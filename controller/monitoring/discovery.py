@@ -10,7 +10,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from controller.backends.base import Liveness
-from controller.monitoring.paths import exporter_targets, nodes_targets, write_json
+from controller.monitoring.paths import (
+    all_load_targets,
+    exporter_targets,
+    nodes_targets,
+    write_json,
+)
 from controller.rundir import RunDir, TestbedState
 
 
@@ -61,7 +66,8 @@ def write_exporter(run: RunDir, state: TestbedState, address: str) -> None:
 
 def remove(run: RunDir) -> None:
     """Forget the testbed: Prometheus stops scraping it within its refresh."""
-    for path in (nodes_targets(run), exporter_targets(run)):
+    # Load generators remove their own; these are of ones killed outright.
+    for path in (nodes_targets(run), exporter_targets(run), *all_load_targets(run)):
         path.unlink(missing_ok=True)
 
 

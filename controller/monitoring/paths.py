@@ -7,7 +7,7 @@ under a runs root and outlives them, so that reports can be made after
     runs/monitoring/data/                       Prometheus storage (local binary)
     runs/monitoring/targets/<name>.nodes.json   live nodes of testbed <name>
     runs/monitoring/targets/<name>.testbed.json its exporter
-    runs/monitoring/targets/<name>.load.json    its load generator, while it runs
+    runs/monitoring/targets/<name>.<pid>.load.json  a load generator, while it runs
     runs/<name>/monitor.json                    the exporter: pid, port
     runs/<name>/monitor/observations.jsonl      what the exporter observed
 """
@@ -15,6 +15,7 @@ under a runs root and outlives them, so that reports can be made after
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,17 @@ def exporter_targets(run: RunDir) -> Path:
     return targets_dir(monitoring_dir(run)) / f"{run.name}.testbed.json"
 
 
-def load_targets(run: RunDir) -> Path:
-    return targets_dir(monitoring_dir(run)) / f"{run.name}.load.json"
+def load_targets(run: RunDir, pid: int) -> Path:
+    """One file a load generator (by its process id): two loads may run at
+    once, and each takes only its own target away."""
+    return targets_dir(monitoring_dir(run)) / f"{run.name}.{pid}.load.json"
+
+
+def all_load_targets(run: RunDir) -> list[Path]:
+    """The load generators' files of this testbed, and no other's."""
+    folder = targets_dir(monitoring_dir(run))
+    pattern = re.compile(re.escape(run.name) + r"\.\d+\.load\.json")
+    return [p for p in folder.glob("*.load.json") if pattern.fullmatch(p.name)]
 
 
 def stack_file(root: Path) -> Path:

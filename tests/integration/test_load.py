@@ -18,7 +18,7 @@ from controller.faults.api import Faults
 from controller.faults.events import read_events
 from controller.load.run import LoadParams, LoadRun, locust_missing
 from controller.load.stats import LoadStats, read_stats
-from controller.monitoring.paths import load_targets
+from controller.monitoring.paths import all_load_targets
 from controller.rundir import RunDir
 from controller.scenario.loader import load_scenario
 from controller.scenario.runner import ScenarioRunner
@@ -81,7 +81,7 @@ def test_calls_are_counted_and_a_killed_node_fails_alone(run: RunDir) -> None:
     assert job.prefix is not None
     for suffix in ("_stats.csv", "_stats_history.csv", ".log", ".json"):
         assert job.prefix.with_name(job.prefix.name + suffix).exists(), suffix
-    assert not load_targets(run).exists()  # not monitored: no target written
+    assert not all_load_targets(run)  # not monitored: no target written
 
 
 def test_a_partition_cuts_the_generator_off_from_the_far_side(run: RunDir) -> None:

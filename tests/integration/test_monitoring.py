@@ -23,7 +23,11 @@ from controller import testbed
 from controller.faults.api import Faults
 from controller.load.run import LoadParams, LoadRun, locust_missing
 from controller.monitoring import exporter, prom_local, stack
-from controller.monitoring.paths import load_targets, monitoring_dir, nodes_targets
+from controller.monitoring.paths import (
+    all_load_targets,
+    monitoring_dir,
+    nodes_targets,
+)
 from controller.monitoring.prom_local import free_port
 from controller.report.build import write_report
 from controller.report.sources import load
@@ -184,7 +188,7 @@ def run_load(mon: Monitored) -> None:
     finally:
         stats = job.finish()
     assert stats.total.requests > 0
-    assert not load_targets(mon.run).exists()
+    assert not all_load_targets(mon.run)
 
 
 def test_every_dashboard_query_returns_data(mon: Monitored) -> None:

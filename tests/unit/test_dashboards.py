@@ -421,7 +421,7 @@ def test_compose_prometheus_finds_the_files_the_controller_writes() -> None:
     written = {
         NODES_JOB: nodes_targets(run),
         TESTBED_JOB: exporter_targets(run),
-        LOAD_JOB: load_targets(run),
+        LOAD_JOB: load_targets(run, 4321),
     }
     config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}

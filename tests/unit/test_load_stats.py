@@ -1,16 +1,20 @@
-"""Locust's CSV statistics read back, the summary, and the node list the
-users draw from."""
+"""Locust's CSV statistics read back, the summary, the node list the users
+draw from, and the discovery files of the load generators."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
+from controller.load.metrics import advertise, withdraw
 from controller.load.stats import LoadStatsError, progress, read_stats
 from controller.load.summary import as_json, failing_nodes, summary_lines
 from controller.load.targets import NodeBook, parse_name, request_name
+from controller.monitoring import discovery
+from controller.monitoring.paths import all_load_targets, load_targets, nodes_targets
 from controller.rundir import NodeRecord, RunDir, TestbedState
 
 HEADER = [
@@ -136,3 +140,35 @@ def test_node_book_reads_the_state_again_after_its_period(tmp_path: Path) -> Non
     run.state_file.write_text("{")  # being rewritten: keep the last list
     now[0] = 6.0
     assert set(book.current()) == {0, 1, 2}
+
+
+def test_each_generator_has_its_own_target_and_down_takes_leftovers(
+    tmp_path: Path,
+) -> None:
+    runs = tmp_path / "runs"
+    run, other = RunDir(runs / "a.b"), RunDir(runs / "a.b.c")
+    for r in (run, other):
+        r.create()
+        r.save(TestbedState(name=r.name, backend="process", created=0.0,
+                            settings={}, nodes=[]))  # fmt: skip
+        nodes_targets(r).parent.mkdir(parents=True, exist_ok=True)
+        nodes_targets(r).write_text("[]")
+    assert advertise(run, "127.0.0.1:1", 11) and advertise(run, "127.0.0.1:2", 12)
+    assert advertise(other, "127.0.0.1:3", 13)
+    (group,) = json.loads(load_targets(run, 11).read_text())
+    assert group == {
+        "targets": ["127.0.0.1:1"],
+        "labels": {"testbed": "a.b", "protocol": "heal", "backend": "process"},
+    }
+    withdraw(run, 11)
+    assert all_load_targets(run) == [load_targets(run, 12)]
+    discovery.remove(run)  # as `down` does: a generator killed outright
+    assert all_load_targets(run) == []
+    assert all_load_targets(other) == [load_targets(other, 13)]
+
+
+def test_no_target_for_a_testbed_that_is_not_monitored(tmp_path: Path) -> None:
+    run = RunDir(tmp_path / "runs" / "tb")
+    run.create()
+    assert not advertise(run, "127.0.0.1:1", 11)
+    assert not load_targets(run, 11).exists()
