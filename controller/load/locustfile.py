@@ -3,8 +3,8 @@
 Run by `controller load` as `python -m locust -f <this file> --heal-run-dir
 RUN ...`. Each call is one Locust request named "node-<id> <RPC>", so that
 Locust's statistics have a row a node and RPC; a crashed node's calls fail
-and are counted against it. With --heal-as-node the calls carry that node's
-address as their sender, so in-node link faults treat the generator as
+and are counted against it. With --heal-as-node the Predict calls carry
+that node's address as their sender, so in-node link faults treat the generator as
 standing beside that node (a partition then cuts it off from the other
 side); without it no in-node fault applies to the generator's calls.
 """
@@ -58,7 +58,7 @@ def _arguments(parser: Any) -> None:
         "--heal-as-node",
         type=int,
         default=-1,
-        help="Send every call as if from this node's address (-1: from none).",
+        help="Send every Predict as if from this node's address (-1: none).",
     )
 
 
