@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import docker
+import grpc
 import pytest
 
 from controller import plan, testbed
@@ -83,19 +84,40 @@ def ping(
     run: RunDir, a: int, b: int, count: int = 6, payload: int = 0, timeout: float = 2.0
 ) -> tuple[int, float]:
     nodes = run.load().nodes
-    # A generous deadline for the probe itself: on a loaded machine a node
-    # whose peers have just been cut can be slow to answer the controller.
-    with ControlClient(run.token()) as client:
-        reply = client.probe(
-            nodes[a].address,
-            nodes[b].address,
-            count,
-            payload,
-            timeout,
-            rpc_timeout=count * timeout + 30,
-        )
+    # A generous deadline for the probe itself, and a second try on a fresh
+    # channel: on a loaded machine a node whose peers have just been cut can
+    # be slow to answer the controller. That is not what these tests
+    # measure, but when it persists the node's log says why.
+    for attempt in range(2):
+        try:
+            with ControlClient(run.token()) as client:
+                reply = client.probe(
+                    nodes[a].address,
+                    nodes[b].address,
+                    count,
+                    payload,
+                    timeout,
+                    rpc_timeout=count * timeout + 30,
+                )
+            break
+        except grpc.RpcError as exc:
+            if attempt == 1:
+                raise AssertionError(
+                    f"node {a} did not answer the probe of node {b}: {exc}\n"
+                    + node_log(nodes[a].container)
+                ) from exc
     rtts = list(reply.rtt_ms)
     return len(rtts), statistics.median(rtts) if rtts else float("nan")
+
+
+def node_log(container: str | None, lines: int = 40) -> str:
+    if container is None:
+        return "(no container)"
+    try:
+        tail = docker.from_env().containers.get(container).logs(tail=lines)
+    except docker.errors.DockerException as exc:
+        return f"(no log of {container}: {exc})"
+    return f"last lines of {container}:\n" + tail.decode(errors="replace")
 
 
 def ip(run: RunDir, node: int) -> str:

@@ -8,7 +8,7 @@ import json
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -50,8 +50,15 @@ def connect_all(run: RunDir, timeout: float = 20.0) -> None:
     assert not pending, f"links not up after {timeout} s: {pending}"
 
 
-def pings(run: RunDir, source: int, target: int, count: int = 10) -> tuple[int, float]:
-    """(answered, median round trip in ms) of pings from source to target."""
+def pings(
+    run: RunDir,
+    source: int,
+    target: int,
+    count: int = 10,
+    stat: Callable[[list[float]], float] = statistics.median,
+) -> tuple[int, float]:
+    """(answered, median round trip in ms) of pings from source to target;
+    stat=min gives the fastest, which a busy machine raises least."""
     nodes = run.load().nodes
     with ControlClient(run.token()) as client:
         reply = client.probe(
@@ -63,7 +70,7 @@ def pings(run: RunDir, source: int, target: int, count: int = 10) -> tuple[int, 
             rpc_timeout=30,
         )
     rtts = list(reply.rtt_ms)
-    return len(rtts), statistics.median(rtts) if rtts else float("nan")
+    return len(rtts), stat(rtts) if rtts else float("nan")
 
 
 def rules_on(run: RunDir, node: int) -> list[str]:
@@ -96,12 +103,14 @@ def test_partition_cuts_across_groups_only_and_heal_restores(run: RunDir) -> Non
 
 def test_per_link_delay_slows_only_the_named_link(run: RunDir) -> None:
     faults = Faults(run)
-    _, base = pings(run, 0, 1)
+    # The fastest of each batch: a delay is a floor under every round trip,
+    # and on a loaded machine the median wanders by tens of milliseconds.
+    _, base = pings(run, 0, 1, stat=min)
     fault = faults.apply("delay", {"delay_ms": 150}, [0], peers=[1])
     assert fault is not None
     try:
-        answered, slow = pings(run, 0, 1)
-        _, other = pings(run, 0, 2)
+        answered, slow = pings(run, 0, 1, stat=min)
+        _, other = pings(run, 0, 2, stat=min)
         assert answered == 10
         assert 150 * 0.8 <= slow - base <= 150 * 1.2 + 30, (base, slow)
         assert other - base < 50, (base, other)
@@ -111,7 +120,7 @@ def test_per_link_delay_slows_only_the_named_link(run: RunDir) -> None:
         assert rules_on(run, 3) == []
     finally:
         faults.clear([fault.id])
-    assert pings(run, 0, 1)[1] - base < 50
+    assert pings(run, 0, 1, stat=min)[1] - base < 50
 
 
 def test_crashed_node_restarts_on_clear_with_the_link_faults_in_force(
@@ -160,7 +169,7 @@ def probe_rtts(
 
 def test_jitter_spreads_round_trips_around_the_delay(run: RunDir) -> None:
     faults = Faults(run)
-    _, base = pings(run, 0, 1)
+    _, base = pings(run, 0, 1, stat=min)
     fault = faults.apply("delay", {"delay_ms": 100, "jitter_ms": 40}, [0])
     assert fault is not None
     try:
@@ -168,7 +177,9 @@ def test_jitter_spreads_round_trips_around_the_delay(run: RunDir) -> None:
     finally:
         faults.clear([fault.id])
     assert len(rtts) == 60
-    assert 80 <= statistics.median(rtts) - base <= 125, rtts
+    # The median of uniform 100 +- 40 is 100; a busy machine adds to it.
+    assert 80 <= statistics.median(rtts) - base <= 140, rtts
+    assert min(rtts) >= 55, rtts  # none faster than 100 - 40
     # Uniform over 100 +- 40 ms: a spread near 80 ms, a deviation near 23.
     assert max(rtts) - min(rtts) >= 40, rtts
     assert 10 <= statistics.stdev(rtts) <= 40, rtts
