@@ -15,8 +15,9 @@ from rich.markup import escape
 from controller.errors import ControllerError
 
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: long lines stay whole when piped (grep, logs); tables still fit.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Commands(typer.Typer):

@@ -5,6 +5,7 @@ colour."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,15 @@ def accuracy_plot(scenario: str, runs: list[RunFigures], path: Path) -> Path:
         if not mine:
             continue
         grid, curves = _on_grid(mine)
-        mean = np.nanmean(curves, axis=0)
+        with warnings.catch_warnings():  # all-NaN columns past every run's end
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(curves, axis=0)
         label = protocol + (f" (mean of {len(mine)})" if len(mine) > 1 else "")
         ax.plot(grid, mean, color=colour, label=label, linewidth=1.6)
         if len(mine) > 1:
-            low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
             ax.fill_between(grid, low, high, color=colour, alpha=0.15, linewidth=0)
         hits = sorted({f.at_s for r in mine for f in r.faults if not f.failed})
         for at in hits:

@@ -5,7 +5,9 @@ after every run, so that an interrupted comparison keeps what it measured.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from controller.compare.plot import accuracy_plot
 from controller.compare.summary import ProtocolSummary, summarise
 from controller.errors import ConflictError, ControllerError
 from controller.monitoring.cli import start_monitoring, stop_monitoring
-from controller.rundir import RunDir, runs_root
+from controller.rundir import CURRENT, RunDir, runs_root
 from controller.scenario.run_cli import testbed_for
 from controller.scenario.runner import ScenarioRunner
 
@@ -78,6 +80,32 @@ def check_free(variants: list[Variant]) -> None:
 
 
 def run_all(
+    comparison: Comparison,
+    variants: list[Variant],
+    options: Options,
+    say: Callable[[str], None],
+) -> None:
+    with _current_kept():
+        _run_all(comparison, variants, options, say)
+
+
+@contextlib.contextmanager
+def _current_kept() -> Iterator[None]:
+    """Leave runs/current where it pointed: each variant's testbed takes it
+    while it is up, and a plain `status` or `down` afterwards must reach the
+    user's own testbed, not a comparison's that is gone."""
+    link = runs_root() / CURRENT
+    before = os.readlink(link) if link.is_symlink() else None
+    try:
+        yield
+    finally:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        if before is not None:
+            link.symlink_to(before)
+
+
+def _run_all(
     comparison: Comparison,
     variants: list[Variant],
     options: Options,

@@ -72,12 +72,15 @@ def write_markdown(
 ) -> None:
     lines = [f"# Comparison: {about['scenario']}", ""]
     lines += [
-        f"{about['nodes']} nodes, {about['backend']} backend, seeds "
+        f"{about['nodes']} nodes, {about['backend']} backend, "
+        f"{'seed' if len(about['seeds']) == 1 else 'seeds'} "
         f"{', '.join(map(str, about['seeds']))}; every figure is the mean over "
         "the runs, +- the standard deviation where there were several. Times "
         "count from the scenario's start, cycles from the nodes' start; "
         "messages and bytes are the model-carrying ones (push, global, "
-        "aggregate, pull) of all nodes.",
+        "aggregate, pull) of all nodes. The expected rate is the protocol's formula "
+        "for every node alive and every hub or server answering: where a "
+        "scenario crashes nodes, fewer are sent.",
         "",
     ]
     head = ["protocol", "final accuracy"]

@@ -84,7 +84,8 @@ def report(
 
     out.print(
         f"report on {data.name} ({len(data.observations)} observations, "
-        f"{len(data.faults)} faults) written to {written.folder}/",
+        f"{len(data.faults)} fault{'' if len(data.faults) == 1 else 's'}) "
+        f"written to {written.folder}/",
         highlight=False,
     )
     out.print("  " + ", ".join(written.files.values()), highlight=False)

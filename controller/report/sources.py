@@ -4,11 +4,14 @@ Faults, node changes and disturbances always come from the event log, the
 exact record of what was done. The observations come from Prometheus when
 it answers and holds the testbed's series in the window (then per-node
 series come too), else from the log: its own "observe" records, or when
-the run has none, those the exporter wrote beside it.
+the run has none, those the exporter wrote beside it. A scenario run's
+own observations, when finer than Prometheus's points, are used even with
+Prometheus: recovery times need them.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from controller.monitoring.paths import (
     stack_file,
 )
 from controller.report import prom
-from controller.report.model import RunData
+from controller.report.model import Observation, RunData
 from controller.report.obsfile import read_observations
 from controller.report.promapi import (
     Fetch,
@@ -116,13 +119,26 @@ def _from_prometheus(
     data: prom.PromData,
     step: float,
 ) -> Loaded:
-    run = build(window.block, client.url, data.observations)
-    run.per_node, run.testbed, run.origin = data.per_node, run_dir.name, window.origin
     said = [
         f"source: Prometheus at {client.url} (testbed={run_dir.name}, a point "
         f"every {step:g} s); faults from "
         + (str(window.log) if window.log else "nowhere: there is no event log")
     ]
+    # A scenario run observes every observe_period_s, finer than the
+    # exporter's polls and Prometheus's scrapes put together (5 s each):
+    # recovery times from those would be seconds late. Its own observations
+    # then make the series and the recovery figures; Prometheus gives what
+    # only it has, the per-node series.
+    logged = build(window.block, window.log) if window.log else None
+    if logged is not None and _finer(logged.observations, data.observations):
+        run = logged
+        said.append(
+            f"  observations and recovery from the event log (a point every "
+            f"{_period(logged.observations):g} s); per-node series from Prometheus"
+        )
+    else:
+        run = build(window.block, client.url, data.observations)
+    run.per_node, run.testbed, run.origin = data.per_node, run_dir.name, window.origin
     if not data.testbed_series:
         note = (
             f"No heal_testbed_* series for testbed={run_dir.name} (its exporter "
@@ -132,6 +148,17 @@ def _from_prometheus(
         run.notes.append(note)
         said.append("  " + note)
     return Loaded(run, said)
+
+
+def _period(observations: list[Observation]) -> float:
+    """The median gap between observations, in seconds (inf for fewer than
+    two)."""
+    gaps = sorted(b.t_s - a.t_s for a, b in itertools.pairwise(observations))
+    return round(gaps[len(gaps) // 2], 2) if gaps else math.inf
+
+
+def _finer(logged: list[Observation], scraped: list[Observation]) -> bool:
+    return len(logged) >= 2 and _period(logged) < _period(scraped)
 
 
 def _when(epoch: float) -> str:

@@ -158,12 +158,20 @@ class ScenarioRunner:
         summary = rec.summary(self.periods.get("overlay_period_s"))
         self.events.write("recovery", **summary)
         self.outcome.recoveries.append(summary)
+        agree = (
+            "hubs never agreed again"
+            if summary["hubs_agree_s"] is None
+            else f"hubs agree after {_fmt(summary['hubs_agree_s'])} s "
+            f"({_fmt(summary['hubs_agree_overlay_cycles'])} overlay cycles)"
+        )
+        back = (
+            "not back by the end"
+            if summary["back_within_s"] is None
+            else f"back within {_fmt(summary['back_within_s'])} s"
+        )
         self.say(
-            f"          {rec.fault_id}: hubs agree after "
-            f"{_fmt(summary['hubs_agree_s'])} s "
-            f"({_fmt(summary['hubs_agree_overlay_cycles'])} overlay cycles), "
-            f"accuracy dip {_fmt(summary['dip'])}, back within "
-            f"{_fmt(summary['back_within_s'])} s"
+            f"          {rec.fault_id}: {agree}, accuracy dip "
+            f"{_fmt(summary['dip'])}, {back}"
         )
 
     def _step(self, step: StepBase, elapsed: float) -> None:

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from controller.cli import app
 from controller.compare import expected, plan
 from controller.compare.measure import measure
-from controller.compare.run import Comparison
+from controller.compare.run import Comparison, _current_kept
 from controller.compare.summary import Spread, summarise
 from controller.errors import UsageError
+from controller.rundir import RunDir
 from controller.scenario.loader import load_scenario
 from controller.scenario.traffic import Tally
 from controller.testbed import NodeView
@@ -238,3 +239,18 @@ def test_the_files_of_a_comparison_with_no_finished_run(tmp_path):
         assert list(csv.DictReader(handle)) == []
     assert image.imread(tmp_path / "accuracy.png").shape[1] > 800
     assert json.loads((tmp_path / "comparison.json").read_text())["runs"] == []
+
+
+def test_a_comparison_leaves_runs_current_where_it_was(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEAL_RUNS", str(tmp_path))
+    (tmp_path / "mine").mkdir()
+    RunDir(tmp_path / "mine").mark_current()
+    with _current_kept():
+        (tmp_path / "cmp-heal").mkdir()
+        RunDir(tmp_path / "cmp-heal").mark_current()  # as each variant's up does
+    assert (tmp_path / "current").resolve() == (tmp_path / "mine").resolve()
+
+    (tmp_path / "current").unlink()
+    with _current_kept():
+        RunDir(tmp_path / "cmp-heal").mark_current()
+    assert not (tmp_path / "current").exists()  # there was none before

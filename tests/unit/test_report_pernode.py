@@ -160,3 +160,25 @@ def test_a_report_from_prometheus_has_node_tables_drift_and_messages(tmp_path, f
     assert partition["drift_max"] == pytest.approx(0.02)
     assert partition["sides_at_heal"] == pytest.approx([0.905, 0.925])
     assert "Partition drift" in (written.folder / "summary.md").read_text()
+
+
+def test_a_scenario_runs_own_finer_observations_win_over_prometheus(tmp_path, fake):
+    four_nodes(fake)  # a point every 5 s
+    run = state_dir(tmp_path)
+    log = SyntheticLog(start=EPOCH)
+    log.started(nodes=4)
+    for k in range(121):  # every 0.5 s, as a scenario run observes
+        log.observe(k / 2, 0.6 + k / 1000, cycle=k)
+    log.applied(20.0, "split", "partition", [], groups=[list(s) for s in SIDES])
+    log.cleared(40.0, "split", "partition", "heal")
+    log.finished(60.0)
+
+    loaded = load(run, log.write(run.path / "events.jsonl"), "prometheus", fake.url)
+    assert loaded.said[0].startswith(f"source: Prometheus at {fake.url}")
+    assert "observations and recovery from the event log" in loaded.said[1]
+    assert len(loaded.run.observations) == 121
+    assert loaded.run.per_node.samples  # drift and node tables still come
+    written = write_report(loaded.run, tmp_path / "report")
+    summary = json.loads((written.folder / "summary.json").read_text())
+    (partition,) = [f for f in summary["recovery"] if f["label"] == "split"]
+    assert partition["drift_max"] == pytest.approx(0.02)
