@@ -4,6 +4,7 @@ plot of every protocol's mean accuracy."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,8 +13,14 @@ import typer
 
 from controller.cliutil import err, out
 from controller.compare import plan, write
-from controller.compare.run import Comparison, Options, check_free, run_all
-from controller.errors import UsageError
+from controller.compare.run import (
+    Comparison,
+    Options,
+    check_ready,
+    resolve_backend,
+    run_all,
+)
+from controller.errors import ControllerError, UsageError
 from controller.monitoring.cli import MonitoringOpt, PrometheusPortOpt, check_mode
 from controller.monitoring.stack import PROMETHEUS_PORT
 from controller.rundir import runs_root
@@ -82,11 +89,29 @@ def compare(
     folder = output or runs_root() / "compare" / time.strftime(
         f"{scenario.name}-%Y%m%d-%H%M%S"
     )
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--output {folder}: not a folder; give a new folder")
     if folder.exists() and any(folder.iterdir()):
         raise UsageError(f"--output {folder}: not empty; give a new folder")
+    made = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"--output {folder}: cannot create it ({exc.strerror}); give a "
+            "folder that can be written"
+        ) from exc
 
-    variants = plan.variants(file, scenario, names, repeat, folder, nodes)
-    check_free(variants)
+    # Everything is checked before the first testbed starts; a folder made
+    # for a comparison that never began goes again.
+    try:
+        variants = plan.variants(file, scenario, names, repeat, folder, nodes)
+        backend = resolve_backend(backend or variants[0].scenario.testbed.backend)
+        check_ready(variants, backend, base_port)
+    except ControllerError:
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     first = variants[0].scenario
     about = {
         "scenario": scenario.name,
@@ -95,7 +120,7 @@ def compare(
         "repeat": repeat,
         "seeds": sorted({v.seed for v in variants}),
         "nodes": first.testbed.nodes,
-        "backend": backend or first.testbed.backend,
+        "backend": backend,
     }
     out.print(
         f"comparing {', '.join(names)} on {scenario.name} ({first.testbed.nodes} "

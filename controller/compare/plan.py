@@ -11,6 +11,7 @@ scenario's seed.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,19 @@ def variants(
             seed = scenario.seed + k - 1
             file = folder / "scenarios" / f"{name}.yaml"
             file.write_text(_variant_text(data, source, protocol, seed, name, nodes))
-            made.append(Variant(protocol, k, seed, name, file, load_scenario(file)))
+            made.append(Variant(protocol, k, seed, name, file, _load(file, source)))
     return made
+
+
+def _load(file: Path, source: Path) -> Scenario:
+    """The variant, validated; its errors name the source file and what the
+    comparison changed, not the generated file, whose lines differ."""
+    try:
+        return load_scenario(file)
+    except UsageError as exc:
+        why = re.sub(rf"^{re.escape(str(file))}(:\d+)*: ", "", str(exc))
+        head = file.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+        raise UsageError(f"{source}: as {head}: {why}") from exc
 
 
 def _variant_text(
@@ -98,5 +110,7 @@ def _variant_text(
     changed["testbed"] = {**changed.get("testbed", {}), "protocol": protocol}
     if nodes is not None:
         changed["testbed"]["nodes"] = nodes
-    head = f"# {source.name} with protocol {protocol} and seed {seed}\n"
+    head = f"# {source.name} with protocol {protocol} and seed {seed}"
+    head += "" if nodes is None else f" on {nodes} nodes"
+    head += "\n"
     return head + yaml.safe_dump(changed, sort_keys=False)

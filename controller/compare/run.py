@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from controller import testbed
+from controller.backends.process_place import place_all
+from controller.cliutil import err
 from controller.compare import expected, write
 from controller.compare.measure import RunFigures, measure
 from controller.compare.plan import Variant
 from controller.compare.plot import accuracy_plot
 from controller.compare.summary import ProtocolSummary, summarise
-from controller.errors import ConflictError, ControllerError
+from controller.errors import ConflictError, ControllerError, UsageError
 from controller.monitoring.cli import start_monitoring, stop_monitoring
 from controller.rundir import CURRENT, RunDir, runs_root
 from controller.scenario.run_cli import testbed_for
@@ -66,6 +70,29 @@ class Comparison:
         write.write_json(f["json"], about, self.runs, summaries)
         write.write_markdown(f["markdown"], about, summaries)
         accuracy_plot(self.scenario, [r for _, r in self.runs], f["plot"])
+
+
+def resolve_backend(name: str) -> str:
+    """One backend for every run of a comparison: auto is decided once."""
+    if name != "auto":
+        return name
+    chosen, why = testbed.default_backend()
+    err.print(f"backend: {chosen} ({why})", highlight=False)
+    return chosen
+
+
+def check_ready(variants: list[Variant], backend: str, base_port: int) -> None:
+    """What would stop a run, checked before the first starts: a testbed of
+    a variant's name up already, a bad --base-port, ports in use."""
+    for v in variants:
+        try:
+            settings = v.scenario.settings(base_port=base_port)
+        except ValidationError as exc:
+            problems = "; ".join(str(e["msg"]) for e in exc.errors())
+            raise UsageError(f"--base-port {base_port}: {problems}") from exc
+        if backend == "process":
+            place_all(settings)  # ConflictError naming the ports taken
+    check_free(variants)
 
 
 def check_free(variants: list[Variant]) -> None:

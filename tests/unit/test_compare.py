@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,35 @@ def test_a_comparison_leaves_runs_current_where_it_was(tmp_path, monkeypatch):
     with _current_kept():
         RunDir(tmp_path / "cmp-heal").mark_current()
     assert not (tmp_path / "current").exists()  # there was none before
+
+
+def test_ports_and_folders_are_checked_before_any_testbed(source, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(str(source), "--output", str(out), "--base-port", "70000")
+    assert result.exit_code == 2 and "--base-port 70000" in result.output
+    assert not out.exists()  # made for the comparison, gone again
+
+    with socket.socket() as held:  # one port of the range in use
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        base = held.getsockname()[1] - 3
+        result = invoke(str(source), "--output", str(out), "--base-port", str(base))
+    assert result.exit_code == 4 and "ports in use" in result.output, result.output
+    assert not out.exists()
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for where in (a_file, a_file / "sub"):
+        result = invoke(str(source), "--output", str(where))
+        assert result.exit_code == 2 and f"--output {where}" in result.output
+
+
+def test_a_variant_that_does_not_fit_names_the_source_and_the_change(tmp_path):
+    path = tmp_path / "sel.yaml"
+    path.write_text(SCENARIO.replace("on: hubs", 'on: "4-5"'))
+    out = tmp_path / "out"
+    result = invoke(str(path), "--output", str(out), "--nodes", "4")
+    assert result.exit_code == 2, result.output
+    assert f"{path}: as sel.yaml with protocol heal" in result.output, result.output
+    assert "on 4 nodes" in result.output and "scenarios/" not in result.output
+    assert not out.exists()
