@@ -20,6 +20,7 @@ from controller import testbed
 from controller.backends.base import Backend
 from controller.errors import ControllerError
 from controller.faults.api import Faults
+from controller.faults.book import load_book
 from controller.faults.churn import Churn
 from controller.faults.events import EventLog
 from controller.rundir import RunDir
@@ -289,10 +290,23 @@ class ScenarioRunner:
             self.faults.end_churn(churn, step=label)
         self.loads.stop(elapsed)
         if not self.keep_faults:
+            crashed = sorted(
+                {n for f in load_book(self.run.path).faults if f.kind == "crash"
+                 for n in f.targets}
+            )  # fmt: skip
+            if crashed:  # a restart waits for the nodes to answer: seconds each
+                self.say(
+                    f"[{elapsed:7.1f} s] end: restarting the crashed nodes "
+                    f"{format_ids(crashed)} to clear their crash"
+                )
+            started = time.monotonic()
             cleared = self.faults.clear()
             if cleared:
                 names = ", ".join(f.id for f in cleared)
-                self.say(f"[{elapsed:7.1f} s] end: cleared {names}")
+                self.say(
+                    f"[{elapsed:7.1f} s] end: cleared {names} "
+                    f"(took {time.monotonic() - started:.1f} s)"
+                )
         self.events.write(
             "scenario_finished",
             scenario=self.scenario.name,

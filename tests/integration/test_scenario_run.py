@@ -62,6 +62,7 @@ def test_scenario_runs_its_timeline_and_logs_recovery(tmp_path: Path) -> None:
     assert left_up == [], left_up
     assert done.returncode == 0, done.stdout + done.stderr
     assert "kill-hubs: crash" in done.stdout, done.stdout
+    assert "end: restarting the crashed nodes" in done.stdout, done.stdout
 
     events = read_events(runs / "sc-test" / "events.jsonl")
     kinds = [e["event"] for e in events]
