@@ -115,11 +115,23 @@ def choose_backend(
     return testbed.backend_named(name, options)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that one handler serves both
+    and can still tell them apart for the exit code."""
+
+
 def unwind_on_sigterm() -> None:
     """SIGTERM unwinds like Ctrl-C, so that `finally` blocks undo what was
     started or applied."""
     signal.signal(signal.SIGTERM, _interrupt)
 
 
+def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
+    """The shell's convention, 128 + the signal: 143 for SIGTERM, 130 for
+    Ctrl-C."""
+    signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+    return 128 + signum
+
+
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise Terminated(f"signal {signum}")

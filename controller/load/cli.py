@@ -9,22 +9,26 @@ from typing import Annotated
 
 import typer
 
-from controller.cliutil import out
+from controller.cliutil import err, out
 from controller.errors import NoTestbedError
-from controller.load.run import LoadParams, LoadRun
+from controller.load.run import DEFAULT_SPAWN_RATE, LoadParams, LoadRun
 from controller.load.summary import summary_lines
 from controller.rundir import resolve
+from controller.startup import interrupted_exit_code, unwind_on_sigterm
 
 PROGRESS_EVERY_S = 5.0
 
 
 def load(
     users: Annotated[
-        int, typer.Option("--users", "-u", help="Locust users (>= 1).")
+        int, typer.Option("--users", "-u", help="Locust users, 1 to 10000.")
     ] = 10,
     spawn_rate: Annotated[
-        float, typer.Option("--spawn-rate", "-r", help="Users started per second.")
-    ] = 10.0,
+        float,
+        typer.Option(
+            "--spawn-rate", "-r", help="Users started per second, 0.01 to 10000."
+        ),
+    ] = DEFAULT_SPAWN_RATE,
     duration: Annotated[
         float, typer.Option("--duration", "-t", help="Seconds of load.")
     ] = 30.0,
@@ -51,19 +55,31 @@ def load(
         raise NoTestbedError(f"{run_dir}: no such run directory")
     run = resolve(run_dir)
     job = LoadRun(run, params)
-    job.start()
-    out.print(
-        f"load on {run.name}: {users} users (+{spawn_rate:g}/s) for {duration:g} s; "
-        f"statistics to {job.prefix}_stats.csv"
-    )
+    # SIGTERM stops Locust as Ctrl-C does; else it goes on without us.
+    unwind_on_sigterm()
+    interrupted: KeyboardInterrupt | None = None
     try:
+        job.start()
+        out.print(
+            f"load on {run.name}: {users} users (+{spawn_rate:g}/s) for "
+            f"{duration:g} s; statistics to {job.prefix}_stats.csv"
+        )
         _follow(job)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if not job.launched:
+            raise typer.Exit(interrupted_exit_code(exc)) from None
         out.print("interrupted: stopping Locust, keeping what it measured")
         job.stop()
+        interrupted = exc
     stats = job.finish()
     for line in summary_lines(stats):
         out.print(line, highlight=False)
+    if interrupted is not None:
+        err.print(
+            f"interrupted: the figures up to the stop are in {job.prefix}_stats.csv",
+            highlight=False,
+        )
+        raise typer.Exit(interrupted_exit_code(interrupted))
 
 
 def _follow(job: LoadRun) -> None:

@@ -31,6 +31,12 @@ from controller.rundir import RunDir
 STOP_TIMEOUT_S = 2  # for users to end the call they are in
 GRACE_S = 30.0  # Locust's start and its writing of the files
 INSTALL = "pip install -e '.[load]'"
+# What one Locust process can drive (gevent users), and a start of at least
+# one user every 100 s: slower would start nobody within a run.
+MAX_USERS = 10_000
+MIN_SPAWN_RATE = 0.01
+MAX_SPAWN_RATE = 10_000
+DEFAULT_SPAWN_RATE = 10.0  # the CLI's and the scenario step's
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,15 @@ class LoadParams:
             "as_node": "--as-node",
             **(names or {}),
         }
-        if self.users < 1:
-            raise UsageError(f"{name['users']} {self.users}: give 1 or more users")
-        if not 0 < self.spawn_rate <= 10_000:
+        if not 1 <= self.users <= MAX_USERS:
+            raise UsageError(
+                f"{name['users']} {self.users}: give from 1 to {MAX_USERS} users"
+            )
+        # The chained comparison is False for NaN as well.
+        if not MIN_SPAWN_RATE <= self.spawn_rate <= MAX_SPAWN_RATE:
             raise UsageError(
                 f"{name['spawn_rate']} {self.spawn_rate:g}: give users started per "
-                "second, above 0 and at most 10000"
+                f"second, from {MIN_SPAWN_RATE:g} to {MAX_SPAWN_RATE}"
             )
         if not 1 <= self.duration_s <= 7 * 86400:
             raise UsageError(
@@ -131,6 +140,10 @@ class LoadRun:
             )
 
     @property
+    def launched(self) -> bool:
+        return self._proc is not None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -153,6 +166,12 @@ class LoadRun:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        except KeyboardInterrupt:
+            # Interrupted again while Locust writes: give up its figures
+            # rather than leave it calling the testbed.
+            self._proc.kill()
+            self._proc.wait()
+            raise
         finally:
             withdraw(self.run, self._proc.pid)
         stats_file = self.prefix.with_name(self.prefix.name + "_stats.csv")

@@ -23,6 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from controller.load.run import (
+    DEFAULT_SPAWN_RATE,
+    MAX_SPAWN_RATE,
+    MAX_USERS,
+    MIN_SPAWN_RATE,
+)
 from controller.scenario.fields import GroupSelector, NodeSelector, StepId
 from netem.specs import REGISTRY, FaultSpec
 
@@ -131,8 +137,13 @@ class LoadStep(StepBase):
     background: later steps run while it goes on."""
 
     do: Literal["load"]
-    users: int = Field(ge=1, description="Locust users")
-    spawn_rate: float = Field(gt=0, le=10_000, description="users started per second")
+    users: int = Field(ge=1, le=MAX_USERS, description="Locust users")
+    spawn_rate: float = Field(
+        DEFAULT_SPAWN_RATE,
+        ge=MIN_SPAWN_RATE,
+        le=MAX_SPAWN_RATE,
+        description="users started per second, as `controller load` by default",
+    )
     duration_s: float = Field(ge=1, description="seconds of load")
     as_node: int | None = Field(
         None, ge=0, description="call as if from this node (in-node faults apply)"

@@ -4,21 +4,24 @@ a partition cuts the generator off from the side it does not stand on."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from controller import testbed
 from controller.faults.api import Faults
 from controller.faults.events import read_events
 from controller.load.run import LoadParams, LoadRun, locust_missing
-from controller.load.stats import LoadStats, read_stats
-from controller.monitoring.paths import all_load_targets
+from controller.load.stats import LoadStats, progress, read_stats
+from controller.monitoring.paths import all_load_targets, nodes_targets, write_json
 from controller.rundir import RunDir
 from controller.scenario.loader import load_scenario
 from controller.scenario.runner import ScenarioRunner
@@ -162,3 +165,49 @@ def test_the_load_command_shows_progress_and_a_summary(run: RunDir) -> None:
     total = read_stats(written).total
     assert lines[-1].startswith(f"{total.requests} requests, 0 failures (0.00%)")
     assert total.requests > 0
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)]
+)
+def test_a_signal_stops_locust_and_keeps_its_figures(
+    run: RunDir, signum: int, code: int
+) -> None:
+    poll(run, lambda views: all(v.healthy for v in views), 30)
+    folder = run.path / "load"
+    before = set(folder.glob("*.json"))
+    histories = set(folder.glob("*_stats_history.csv"))
+    marker = nodes_targets(run)
+    write_json(marker, [])  # as if monitored: the generator lists itself
+    command = [sys.executable, "-m", "controller", "load", "--users", "4",
+               "--spawn-rate", "4", "--duration", "120", str(run.path)]  # fmt: skip
+    # A signal to the command alone, as `kill PID` sends it: Locust hears
+    # nothing unless the command passes it on.
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not all_load_targets(run) or not (
+            set(folder.glob("*_stats_history.csv")) - histories
+        ):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        (target,) = all_load_targets(run)
+        locust_pid = int(target.name.removeprefix(run.name + ".").split(".")[0])
+        (history,) = set(folder.glob("*_stats_history.csv")) - histories
+        while (progress(history) or (0, 0, 0.0))[0] == 0:
+            assert time.monotonic() < deadline, "no calls recorded"
+            time.sleep(0.2)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=45)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        marker.unlink(missing_ok=True)
+    assert proc.returncode == code, stderr
+    assert "interrupted: the figures up to the stop are in" in stderr
+    assert not psutil.pid_exists(locust_pid)
+    assert not all_load_targets(run)
+    (meta,) = set(folder.glob("*.json")) - before
+    assert json.loads(meta.read_text())["summary"]["total"]["requests"] > 0

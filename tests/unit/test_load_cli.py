@@ -35,8 +35,12 @@ def up_state(tmp_path: Path, phase: str = "up") -> RunDir:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--users", "0"], "--users 0: give 1 or more users"),
+        (["--users", "0"], "--users 0: give from 1 to 10000 users"),
+        (["--users", "100000000"], "--users 100000000: give from 1 to 10000 users"),
         (["--spawn-rate", "0"], "--spawn-rate 0: give users started per second"),
+        (["--spawn-rate", "1e-300"], "--spawn-rate 1e-300: give users started per"),
+        (["--spawn-rate", "nan"], "second, from 0.01 to 10000"),
+        (["--spawn-rate", "inf"], "--spawn-rate inf: give users started per"),
         (["--duration", "-3"], "--duration -3: give seconds, from 1 to a week"),
         (["--as-node", "-1"], "--as-node -1: give a node id >= 0"),
     ],
@@ -93,5 +97,5 @@ def test_missing_locust_says_how_to_install_it(
 
 def test_scenario_fields_are_named_in_messages() -> None:
     names = {"users": "steps[3].users"}
-    with pytest.raises(UsageError, match=r"steps\[3\]\.users 0: give 1 or more"):
+    with pytest.raises(UsageError, match=r"steps\[3\]\.users 0: give from 1 to 10000"):
         LoadParams(0, 1.0, 10.0).check(names)

@@ -70,7 +70,8 @@ def test_schema_has_the_scenario_keys_and_every_action() -> None:
         assert steps[kind]["additionalProperties"] is False
     assert "for" in steps["crash"]["properties"]
     assert "faults" in steps["clear"]["properties"]
-    assert {"users", "spawn_rate", "duration_s"} <= set(steps["load"]["required"])
+    assert {"users", "duration_s"} <= set(steps["load"]["required"])
+    assert steps["load"]["properties"]["spawn_rate"]["default"] == 10
     testbed = schema["$defs"]["TestbedHeader"]
     assert "set" in testbed["properties"] and testbed["required"] == ["nodes"]
     assert "h" in schema["$defs"]["NodeSettings"]["properties"]
@@ -105,7 +106,8 @@ def test_example_validates_against_the_json_schema(path: Path, validator: Any) -
         {"at": 1, "do": "crash", "on": "rest"},
         {"at": 1, "do": "crash", "on": "0-4,x"},
         {"at": 1, "do": "load", "users": 0, "spawn_rate": 1, "duration_s": 5},
-        {"at": 1, "do": "load", "users": 2, "duration_s": 5},
+        {"at": 1, "do": "load", "users": 10_001, "duration_s": 5},
+        {"at": 1, "do": "load", "users": 2, "spawn_rate": 0.001, "duration_s": 5},
         {"at": 1, "do": "load", "users": 2, "spawn_rate": 1, "duration_s": 5, "x": 1},
     ],
 )

@@ -3,14 +3,17 @@ and the semantic checks that pass or fail by the timeline."""
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from controller.load.cli import load as load_command
 from controller.scenario.errors import ScenarioError
 from controller.scenario.loader import load_scenario
 from controller.scenario.schema import Scenario
+from controller.scenario.steps import LoadStep
 from netem.specs import Delay, Loss
 
 HEADER = "name: t\ntestbed:\n  nodes: 20\n"
@@ -65,6 +68,18 @@ def test_defaults_and_length(tmp_path: Path) -> None:
     assert scenario.duration_s is None
     assert scenario.end_s == 60 + 100 + 60  # the last end, then a minute
     assert load(tmp_path, "[]").end_s == 60
+
+
+def test_a_load_step_starts_users_as_fast_as_the_command_by_default(
+    tmp_path: Path,
+) -> None:
+    (step,) = load(tmp_path, "- {at: 0, do: load, users: 2, duration_s: 5}\n").steps
+    assert isinstance(step, LoadStep)
+    assert (
+        step.spawn_rate
+        == inspect.signature(load_command).parameters["spawn_rate"].default
+        == 10
+    )
 
 
 def test_fault_parameters_become_the_kinds_spec(tmp_path: Path) -> None:
