@@ -87,6 +87,9 @@ class RunData:
     testbed: str | None = None
     notes: list[str] = field(default_factory=list)  # about where data came from
     origin: str | None = None  # what t = 0 is, when no scenario started the run
+    # The cycle lengths the nodes were given, for a life with no scenario
+    # record to say them.
+    node_periods: dict[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -102,7 +105,7 @@ class RunData:
         return self.origin or "the first logged event"
 
     def period(self, key: str) -> float | None:
-        value = (self.scenario or {}).get(key)
+        value = (self.scenario or {}).get(key, self.node_periods.get(key))
         return float(value) if isinstance(value, int | float) and value > 0 else None
 
     @property

@@ -12,6 +12,7 @@ Prometheus: recovery times need them.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -98,6 +99,20 @@ def load(
     return _from_log(run_dir, window, f"{name} not used: {why_not}")
 
 
+PERIODS = ("cycle_period_s", "overlay_period_s")
+
+
+def _node_periods(run_dir: RunDir) -> dict[str, float]:
+    """The cycle lengths node 0 was started with (the same for all)."""
+    try:
+        config = json.loads((run_dir.node_dir(0) / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        k: float(config[k]) for k in PERIODS if isinstance(config.get(k), int | float)
+    }
+
+
 def _from_log(run_dir: RunDir, window: Window, why: str) -> Loaded:
     where: Path | str = window.log or run_dir.path
     run = build(window.block, where)
@@ -109,6 +124,7 @@ def _from_log(run_dir: RunDir, window: Window, why: str) -> Loaded:
         if window.log is not None:
             run.notes.append(f"Observations from {exported}: the event log has none.")
     run.testbed, run.origin = run_dir.name, window.origin
+    run.node_periods = _node_periods(run_dir)
     return Loaded(run, [f"source: {said}", f"  ({why})"])
 
 
@@ -139,6 +155,7 @@ def _from_prometheus(
     else:
         run = build(window.block, client.url, data.observations)
     run.per_node, run.testbed, run.origin = data.per_node, run_dir.name, window.origin
+    run.node_periods = _node_periods(run_dir)
     if not data.testbed_series:
         note = (
             f"No heal_testbed_* series for testbed={run_dir.name} (its exporter "

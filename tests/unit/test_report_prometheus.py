@@ -267,3 +267,17 @@ def test_a_node_label_that_is_no_id_is_an_error(tmp_path, fake):
     fake.add("cycle", {"node": "n-7"}, {EPOCH: 1.0})
     with pytest.raises(PrometheusError, match=r"node='n-7'"):
         load(state_dir(tmp_path), None, "prometheus", fake.url, STEP)
+
+
+def test_a_life_without_a_scenario_takes_its_cycle_lengths_from_the_nodes(
+    tmp_path, fake
+):
+    four_nodes(fake)
+    run_dir = state_dir(tmp_path)
+    run_dir.node_dir(0).mkdir(parents=True)
+    config = {"cycle_period_s": 2.0, "overlay_period_s": 4.0}
+    (run_dir.node_dir(0) / "config.json").write_text(json.dumps(config))
+    run = load(run_dir, None, "prometheus", fake.url, STEP).run
+    assert run.scenario is None
+    assert run.period("overlay_period_s") == 4.0
+    assert run.period("cycle_period_s") == 2.0
