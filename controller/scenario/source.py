@@ -74,7 +74,14 @@ def parse(path: Path, text: str) -> tuple[yaml.Node, Any]:
     loader = YamlLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _refuse_cycles(path, root)
         data = loader.construct_document(root) if root is not None else None
+    except RecursionError:
+        # PyYAML composes and constructs recursively.
+        raise ScenarioError(
+            f"{path}: nested too deeply to read; a scenario needs a few levels"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError(_yaml_error(path, exc)) from None
     except yaml.YAMLError as exc:
@@ -92,6 +99,35 @@ def parse(path: Path, text: str) -> tuple[yaml.Node, Any]:
             f"steps...) at the top, found a {found}"
         )
     return root, data
+
+
+def _refuse_cycles(path: Path, root: yaml.Node) -> None:
+    """An alias inside its own anchor makes a structure that contains
+    itself: no scenario field can hold one, and walking it never ends."""
+    done: set[int] = set()  # nodes an alias reaches again are walked once
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    inside: set[int] = set()
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            inside.discard(id(node))
+            done.add(id(node))
+            continue
+        if id(node) in inside:
+            mark = node.start_mark
+            raise ScenarioError(
+                f"{path}:{mark.line + 1}:{mark.column + 1}: an alias refers to "
+                "the anchor it is inside, so the value would contain itself; "
+                "reuse an anchor elsewhere, not within itself"
+            )
+        if id(node) in done:
+            continue
+        inside.add(id(node))
+        stack.append((node, True))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((part, False) for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, False) for item in node.value)
 
 
 def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> str:

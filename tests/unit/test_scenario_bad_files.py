@@ -91,6 +91,8 @@ def test_every_error_of_a_file_is_reported_in_line_order(tmp_path: Path) -> None
         ("- at: 1\n", "many.yaml:1: expected keys (name, testbed, steps...)"),
         ("name: x\n---\nname: y\n", "not valid YAML"),
         ("name: x\ntestbed: 20\n", "many.yaml:2:1: testbed: expected a mapping"),
+        ("a: &a [*a]\n", "many.yaml:1:4: an alias refers to the anchor it is inside"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "many.yaml: nested too deeply"),
     ],
 )
 def test_files_that_are_no_scenario_at_all(
