@@ -38,7 +38,7 @@ class Block:
 def read_log(path: Path) -> list[dict[str, Any]]:
     """Every record of the log, in file order; a bad line is an error."""
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_bytes().split(b"\n")
     except FileNotFoundError as exc:
         raise UsageError(
             f"{path} does not exist: run a scenario first "
@@ -48,7 +48,8 @@ def read_log(path: Path) -> list[dict[str, Any]]:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from exc
 
     records = []
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        line = decode_line(path, number, raw)
         if not line.strip():
             continue
         try:
@@ -84,3 +85,14 @@ def last_run(records: list[dict[str, Any]]) -> Block:
     # elapsed_s of the opening record is the runner's delay in writing it.
     start = float(opening["epoch"]) - float(opening.get("elapsed_s", 0.0))
     return Block(records[first:last], start, len(starts))
+
+
+def decode_line(path: Path, number: int, raw: bytes) -> str:
+    """One line of a JSON Lines file as text; our writers write UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line "
+            f"is {raw[exc.start]:#04x}); each line must be one JSON record"
+        ) from exc

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from controller.errors import UsageError
+from controller.report.events import decode_line
 from controller.report.model import Observation
 from controller.report.timeline import observation
 from controller.report.window import Window
@@ -17,22 +18,23 @@ def read_observations(path: Path, window: Window) -> list[Observation]:
     """The file's observations inside the window, on its clock; none when
     the file does not exist."""
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from exc
 
-    lines = text.split("\n")
+    lines = data.split(b"\n")
     found = []
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        if number == len(lines) and not _whole(raw):
+            break  # the exporter is writing this line right now
+        line = decode_line(path, number, raw)
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            if number == len(lines):
-                break  # the exporter is writing this line right now
             raise UsageError(f"{path}:{number}: not JSON ({exc.msg})") from exc
         if not isinstance(record, dict) or record.get("event") != "observe":
             continue
@@ -43,3 +45,11 @@ def read_observations(path: Path, window: Window) -> list[Observation]:
             t_s = round(float(epoch) - window.start_epoch, 3)
             found.append(observation(record, t_s))
     return sorted(found, key=lambda o: o.t_s)
+
+
+def _whole(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return False
+    return True

@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 
 from controller.errors import UsageError
+from controller.report.events import Block
 from controller.report.model import NodeChange
+from controller.report.obsfile import read_observations
 from controller.report.timeline import load_run
+from controller.report.window import Window
 
 EPOCH = 1_800_000_000.0
 
@@ -214,6 +217,26 @@ def test_a_bad_line_names_the_file_and_line(tmp_path):
     path.write_text('{"event": "observe", "epoch": 1.0}\n{not json\n')
     with pytest.raises(UsageError, match=r"events.jsonl:2: not JSON"):
         load_run(path)
+
+
+def test_a_line_that_is_not_utf8_names_the_file_and_line(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"event": "observe", "epoch": 1.0}\n\x00\xff\n')
+    with pytest.raises(UsageError, match=r"events.jsonl:2: not UTF-8 text \(byte 2"):
+        load_run(path)
+
+
+def test_exported_observations_not_utf8_name_the_line_but_a_partial_last_is_skipped(
+    tmp_path,
+):
+    window = Window(0.0, 10.0, Block([], 0.0, 0), None, "start")
+    path = tmp_path / "observations.jsonl"
+    observe = b'{"event": "observe", "epoch": 1.0}\n'
+    path.write_bytes(observe + b'{"event": "observe", "epoch": 2.0, "x": "\xc3')
+    assert [o.t_s for o in read_observations(path, window)] == [1.0]
+    path.write_bytes(observe + b"\xff\n" + observe)
+    with pytest.raises(UsageError, match=r"observations.jsonl:2: not UTF-8 text"):
+        read_observations(path, window)
 
 
 def test_an_empty_log_says_to_run_a_scenario(tmp_path):
