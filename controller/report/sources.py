@@ -58,8 +58,10 @@ def load(
     step: float = prom.DEFAULT_STEP_S,
     fetch: Fetch = http_fetch,
 ) -> Loaded:
-    if step <= 0:
-        raise UsageError(f"--step {step:g}: give the seconds between points, > 0")
+    if not math.isfinite(step) or step <= 0:
+        raise UsageError(
+            f"--step {step:g}: give the seconds between points, a number above 0"
+        )
     # A bad --prometheus is an error even when the log is chosen.
     client = Prometheus(url, fetch) if url is not None else None
     window = window_for(run_dir, log)

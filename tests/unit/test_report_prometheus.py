@@ -209,6 +209,12 @@ def test_a_bad_url_names_the_flag(url):
         Prometheus(url)
 
 
+@pytest.mark.parametrize("step", [0.0, -5.0, math.nan, math.inf])
+def test_a_step_that_is_no_positive_number_names_the_flag(tmp_path, step):
+    with pytest.raises(UsageError, match=rf"--step {step:g}: give the seconds"):
+        load(state_dir(tmp_path), None, "log", None, step)
+
+
 def test_observations_come_from_the_testbed_series(tmp_path, fake):
     four_nodes(fake)
     run = load(state_dir(tmp_path), None, "prometheus", fake.url, STEP).run
