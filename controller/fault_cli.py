@@ -23,7 +23,7 @@ from controller.rundir import RunDir, resolve
 from controller.scenario.selectors import SelectorError, format_ids, parse_selector
 from controller.scenario.selectors import resolve as select
 from controller.startup import unwind_on_sigterm
-from netem.specs import REGISTRY, spec_class
+from netem.specs import REGISTRY, FaultSpec, spec_class
 from netem.specs import Churn as ChurnSpec
 
 fault_app = Commands(
@@ -34,6 +34,7 @@ fault_app = Commands(
 
 MAX_FOR_S = 7 * 24 * 3600.0  # NaN and infinity fail the range check too
 
+PER_LINK = ", ".join(k for k, spec in REGISTRY.items() if spec.per_link)
 KINDS = "; ".join(
     f"{kind} ({', '.join(spec.model_fields) or 'no parameters'})"
     for kind, spec in sorted(REGISTRY.items())
@@ -127,9 +128,10 @@ def apply(
             f"--for {for_s}: give a number of seconds above 0 and at most {MAX_FOR_S:g}"
         )
     try:
-        spec_class(kind)
+        spec = spec_class(kind)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from exc
+    _check_placement(kind, spec, peers, group)
     values = _params(params or [], kind)
     run = resolve(run_dir)
     faults = Faults(run)
@@ -170,6 +172,21 @@ def apply(
         finally:
             faults.clear([fault.id])
             out.print(f"cleared {fault.id} after {time.monotonic() - began:.1f} s")
+
+
+def _check_placement(
+    kind: str, spec: type[FaultSpec], peers: str | None, group: list[str] | None
+) -> None:
+    """--peers and --group where the kind would ignore them."""
+    if peers is not None and not spec.per_link:
+        what = "a node fault" if spec.scope == "node" else "cut along --group"
+        raise UsageError(
+            f"--peers {peers!r}: applies to link faults only, those limited to "
+            f"some peers ({PER_LINK}); {kind} is {what}: drop --peers"
+        )
+    if group and kind != "partition":
+        nodes = "picks its nodes itself" if kind == "churn" else "acts on --on"
+        raise UsageError(f"--group: applies to partition only; {kind} {nodes}")
 
 
 def _groups(

@@ -96,6 +96,14 @@ def launchers(under: Path | None = None) -> list[psutil.Process]:
             "'heal', 'fedavg', 'gossip' or 'epidemic'",
         ),
         (["up", "--nodes", "3", "--prometheus-port", "0"], "--prometheus-port"),
+        (
+            ["fault", "apply", "crash", "--on", "0", "--peers", "1"],
+            "--peers '1': applies to link faults only",
+        ),
+        (
+            ["fault", "apply", "delay", "delay_ms=5", "--group", "0"],
+            "--group: applies to partition only",
+        ),
     ],
 )
 def test_bad_up_flags_exit_2_and_start_nothing(
