@@ -39,6 +39,8 @@ from controller.startup import (
 )
 from node.config import PROTOCOLS
 
+MAX_TIMEOUT_S = 86400.0
+
 app = Commands(
     add_completion=False,
     no_args_is_help=True,
@@ -141,6 +143,12 @@ def up(
     Every node setting (see `python -m node --help`) can be given with --set.
     """
     _check_protocol(protocol, server_id, nodes)
+    # NaN fails the range check too.
+    if timeout is not None and not 0 < timeout < MAX_TIMEOUT_S:
+        raise UsageError(
+            f"--timeout {timeout:g}: give the seconds to wait for health, above 0 "
+            f"and below {MAX_TIMEOUT_S:g} (a day)"
+        )
     node: dict[str, Any] = {"model": model, "protocol": protocol}
     shortcuts = {
         "server_id": server_id,
