@@ -68,7 +68,21 @@ def check_name(name: str) -> None:
 
 
 def runs_root() -> Path:
-    return Path(os.environ.get(RUNS_ROOT_ENV, "runs"))
+    """The folder of run directories; it is made when missing, so the
+    nearest part of it that exists must be a directory."""
+    root = Path(os.environ.get(RUNS_ROOT_ENV, "runs"))
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        given = (
+            f"{RUNS_ROOT_ENV}={root}"
+            if RUNS_ROOT_ENV in os.environ
+            else f"{root} (the default; set {RUNS_ROOT_ENV} for another)"
+        )
+        raise UsageError(
+            f"{given}: {existing} is a file, not a directory; point "
+            f"{RUNS_ROOT_ENV} at a directory, or at a path to make one"
+        )
+    return root
 
 
 class RunDir:

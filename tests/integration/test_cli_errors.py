@@ -96,6 +96,13 @@ def launchers(under: Path | None = None) -> list[psutil.Process]:
             "'heal', 'fedavg', 'gossip' or 'epidemic'",
         ),
         (["up", "--nodes", "3", "--prometheus-port", "0"], "--prometheus-port"),
+        *(
+            (
+                ["up", "--nodes", "2", "--backend", "process", "--timeout", t],
+                f"--timeout {t}: give the seconds to wait for health, above 0",
+            )
+            for t in ("0", "-1", "nan", "inf")
+        ),
         (
             ["fault", "apply", "crash", "--on", "0", "--peers", "1"],
             "--peers '1': applies to link faults only",
@@ -115,6 +122,15 @@ def test_bad_up_flags_exit_2_and_start_nothing(
     assert expected in result.stderr
     assert launchers(tmp_path) == []
     assert not (tmp_path / "runs" / "current").exists()
+
+
+def test_runs_folder_that_is_a_file_exits_2_naming_heal_runs(tmp_path: Path) -> None:
+    (tmp_path / "runs").write_text("")
+    result = controller(tmp_path, "up", "--nodes", "2", "--backend", "process")
+    assert result.returncode == 2, result.stderr
+    assert f"HEAL_RUNS={tmp_path / 'runs'}: " in result.stderr
+    assert "is a file, not a directory" in result.stderr
+    assert launchers(tmp_path) == []
 
 
 def test_commands_without_a_testbed_exit_3(tmp_path: Path) -> None:
