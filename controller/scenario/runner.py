@@ -132,10 +132,14 @@ class ScenarioRunner:
         if elapsed >= self._next_progress:
             self._next_progress += PROGRESS_EVERY_S
             acc = "-" if obs.mean_accuracy is None else f"{obs.mean_accuracy:.3f}"
+            # The nodes may still name hubs (a FedAvg server) that are gone.
+            gone = [h for h in obs.hubs if h not in obs.live_ids]
             self.say(
                 f"[{elapsed:7.1f} s] {obs.alive} alive, cycle {obs.cycle}, mean "
                 f"accuracy {acc}, hubs {format_ids(list(obs.hubs)) or '-'} "
-                f"(agreement {obs.agreement:.0%})"
+                f"(agreement {obs.agreement:.0%}"
+                + (f"; {format_ids(gone)} down" if gone else "")
+                + ")"
             )
         self.events.write(
             "observe",

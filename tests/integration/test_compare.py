@@ -53,6 +53,8 @@ def test_compare_puts_heal_and_fedavg_side_by_side(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[2/2] fedavg" in done.stdout, done.stdout
+    # The clients still name their dead server; the status lines say it is down.
+    assert " down)" in done.stdout.split("[2/2] fedavg")[1], done.stdout
 
     with open(out / "runs.csv", newline="") as handle:
         rows = {r["protocol"]: r for r in csv.DictReader(handle)}
