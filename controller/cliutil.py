@@ -35,6 +35,13 @@ class Commands(typer.Typer):
                 except ControllerError as exc:
                     err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
                     raise typer.Exit(exc.exit_code) from exc
+                except KeyboardInterrupt as exc:
+                    # What was started is undone by the command's own
+                    # finally blocks by now; the exit code says which signal.
+                    from controller.startup import interrupted_exit_code
+
+                    err.print("interrupted", highlight=False)
+                    raise typer.Exit(interrupted_exit_code(exc)) from None
 
             register(run)
             return func

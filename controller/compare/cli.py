@@ -25,7 +25,7 @@ from controller.monitoring.cli import MonitoringOpt, PrometheusPortOpt, check_mo
 from controller.monitoring.stack import PROMETHEUS_PORT
 from controller.rundir import runs_root
 from controller.scenario.loader import load_scenario
-from controller.startup import unwind_on_sigterm
+from controller.startup import interrupted_exit_code, unwind_on_sigterm
 
 
 def compare(
@@ -133,14 +133,14 @@ def compare(
     options = Options(backend, base_port, timeout, monitoring, prometheus_port)
     try:
         run_all(comparison, variants, options, lambda line: out.print(line))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         comparison.write()
         done = len(comparison.runs)
         err.print(
             f"interrupted: {done} of {len(variants)} runs finished, the testbed "
             f"in use is down; what was measured is in {folder}/"
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(interrupted_exit_code(exc)) from None
     comparison.write()
 
     out.print((folder / write.FILES["markdown"]).read_text(), markup=False)
