@@ -28,6 +28,18 @@ FAST = {
 }
 
 
+def fast_testbed(nodes: int) -> dict[str, object]:
+    """A scenario file's testbed header: process nodes on FAST settings."""
+    node = {k: v for k, v in FAST.items() if not k.endswith("period_s")}
+    return {
+        "nodes": nodes,
+        "backend": "process",
+        "cycle_period_s": FAST["cycle_period_s"],
+        "overlay_period_s": FAST["overlay_period_s"],
+        "set": node,
+    }
+
+
 def free_base_port(nodes: int) -> int:
     """A port range no one listens on, different for parallel test runs."""
     start = 20000 + (os.getpid() % 200) * 100

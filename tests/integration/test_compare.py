@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import FAST, free_base_port
+from tests.integration.conftest import fast_testbed, free_base_port
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +22,10 @@ NODES = 6
 
 
 def scenario() -> dict[str, object]:
-    node = {k: v for k, v in FAST.items() if not k.endswith("period_s")}
     return {
         "name": "cmp-test",
         "seed": 4,
-        "testbed": {
-            "nodes": NODES,
-            "backend": "process",
-            "cycle_period_s": FAST["cycle_period_s"],
-            "overlay_period_s": FAST["overlay_period_s"],
-            "set": node,
-        },
+        "testbed": fast_testbed(NODES),
         "duration_s": 26,
         "observe_period_s": 0.5,
         "steps": [{"at": 12, "id": "kill-hubs", "do": "crash", "on": "hubs"}],

@@ -17,7 +17,7 @@ import yaml
 from controller import testbed
 from controller.faults.events import read_events
 from controller.rundir import RunDir
-from tests.integration.conftest import FAST, free_base_port
+from tests.integration.conftest import fast_testbed, free_base_port
 
 pytestmark = pytest.mark.integration
 
@@ -25,17 +25,10 @@ NODES = 10
 
 
 def scenario(name: str) -> dict[str, object]:
-    node = {k: v for k, v in FAST.items() if not k.endswith("period_s")}
     return {
         "name": name,
         "seed": 3,
-        "testbed": {
-            "nodes": NODES,
-            "backend": "process",
-            "cycle_period_s": FAST["cycle_period_s"],
-            "overlay_period_s": FAST["overlay_period_s"],
-            "set": node,
-        },
+        "testbed": fast_testbed(NODES),
         "duration_s": 34,
         "observe_period_s": 0.5,
         "steps": [
