@@ -122,13 +122,21 @@ def measure(log: Path, protocol: str) -> RunFigures:
     )
 
 
+def _span(
+    records: list[dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The first and last observation that carry traffic and a cycle."""
+    timed = [r for r in records if r.get("cycle") is not None]
+    return (timed[0], timed[-1]) if len(timed) >= 2 else None
+
+
 def _traffic(records: list[dict[str, Any]]) -> tuple[float | None, int, int, int]:
     """Cycles between the first and last observation that carry traffic, and
     the learning messages, all messages and learning bytes sent meanwhile."""
-    timed = [r for r in records if r.get("cycle") is not None]
-    if len(timed) < 2:
+    span = _span(records)
+    if span is None:
         return None, 0, 0, 0
-    first, last = timed[0], timed[-1]
+    first, last = span
 
     def grew(key: str, kinds: tuple[str, ...] | None) -> int:
         def total(r: dict[str, Any]) -> int:
@@ -147,13 +155,13 @@ def _traffic(records: list[dict[str, Any]]) -> tuple[float | None, int, int, int
 
 
 def _by_type(records: list[dict[str, Any]], cycles: float | None) -> dict[str, float]:
-    """Messages per cycle of each type, between the same observations as
-    _traffic: where a protocol departs from its formula, this says which
-    message does."""
-    timed = [r for r in records if r.get("cycle") is not None]
-    if len(timed) < 2:
+    """Messages per cycle of each type, over the same span as _traffic:
+    where a protocol departs from its formula, this says which message
+    does."""
+    span = _span(records)
+    if span is None:
         return {}
-    first, last = timed[0].get("sent") or {}, timed[-1].get("sent") or {}
+    first, last = (r.get("sent") or {} for r in span)
     found = {}
     for kind in sorted(last):
         rate = _per(last[kind] - first.get(kind, 0), cycles)
