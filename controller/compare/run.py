@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from controller import testbed
 from controller.backends.process_place import place_all
 from controller.cliutil import err
@@ -22,10 +20,10 @@ from controller.compare.measure import RunFigures, measure
 from controller.compare.plan import Variant
 from controller.compare.plot import accuracy_plot
 from controller.compare.summary import ProtocolSummary, summarise
-from controller.errors import ConflictError, ControllerError, UsageError
+from controller.errors import ConflictError, ControllerError
 from controller.monitoring.cli import start_monitoring, stop_monitoring
 from controller.rundir import CURRENT, RunDir, runs_root
-from controller.scenario.run_cli import testbed_for
+from controller.scenario.run_cli import settings_for, testbed_for
 from controller.scenario.runner import ScenarioRunner
 
 
@@ -85,11 +83,7 @@ def check_ready(variants: list[Variant], backend: str, base_port: int) -> None:
     """What would stop a run, checked before the first starts: a testbed of
     a variant's name up already, a bad --base-port, ports in use."""
     for v in variants:
-        try:
-            settings = v.scenario.settings(base_port=base_port)
-        except ValidationError as exc:
-            problems = "; ".join(str(e["msg"]) for e in exc.errors())
-            raise UsageError(f"--base-port {base_port}: {problems}") from exc
+        settings = settings_for(v.scenario, base_port)
         if backend == "process":
             place_all(settings)  # ConflictError naming the ports taken
     check_free(variants)

@@ -20,6 +20,7 @@ from controller.monitoring.cli import (
     stop_monitoring,
 )
 from controller.monitoring.stack import PROMETHEUS_PORT
+from controller.plan import TestbedSettings
 from controller.rundir import RunDir, check_name, runs_root
 from controller.scenario.cli import app, count_steps
 from controller.scenario.loader import load_scenario
@@ -99,6 +100,16 @@ def run(
         raise typer.Exit(1)
 
 
+def settings_for(scenario: Scenario, base_port: int) -> TestbedSettings:
+    """The testbed the header describes at base_port; a bad port is a
+    UsageError naming --base-port."""
+    try:
+        return scenario.settings(base_port=base_port)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise UsageError(f"--base-port {base_port}: {problems}") from exc
+
+
 def testbed_for(
     scenario: Scenario,
     name: str,
@@ -125,11 +136,7 @@ def testbed_for(
                 )
             out.print(f"using the running testbed {name} ({wanted} nodes)")
             return run_dir
-    try:
-        settings = scenario.settings(base_port=base_port)
-    except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise UsageError(f"--base-port {base_port}: {problems}") from exc
+    settings = settings_for(scenario, base_port)
     backend = choose_backend(
         backend_name or scenario.testbed.backend, subnet=None, memory=None, cpus=None
     )
