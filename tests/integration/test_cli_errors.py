@@ -143,6 +143,9 @@ def test_commands_without_a_testbed_exit_3(tmp_path: Path) -> None:
 def test_ports_in_use_exit_4_and_name_the_flag(tmp_path: Path) -> None:
     base = free_base_port(3)
     with socket.socket() as holder:
+        # As port_free binds: a port left in TIME_WAIT by an earlier test
+        # counts as free, and only a listener makes it taken.
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", base + 2))
         holder.listen()
         result = controller(
