@@ -17,6 +17,7 @@ log = logging.getLogger("node.faults")
 
 MAX_PINGS = 10_000
 MAX_TIMEOUT_S = 600.0
+PING_GRACE_S = 1.0  # past a ping's own deadline, before the probe gives up on it
 
 
 def check_probe(
@@ -62,12 +63,17 @@ async def probe(
     async def pinger() -> None:
         for _ in turns:
             start = time.perf_counter()
+            call = transport.call(
+                request.address, "ping", lambda s: s.Ping, ping, request.timeout_s
+            )
             try:
-                await transport.call(
-                    request.address, "ping", lambda s: s.Ping, ping, request.timeout_s
-                )
+                # The RPC's own deadline has been seen not to fire on a
+                # channel whose peer was just cut off; bound it here too.
+                await asyncio.wait_for(call, request.timeout_s + PING_GRACE_S)
             except PeerUnavailable as exc:
                 failures[exc.code.name] += 1
+            except TimeoutError:
+                failures["DEADLINE_EXCEEDED"] += 1
             else:
                 rtts_ms.append((time.perf_counter() - start) * 1000)
 
