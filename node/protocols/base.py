@@ -2,8 +2,9 @@
 and evaluation with their metrics, the model on the wire, and what the node
 says of itself in its status.
 
-A protocol subclasses LearningNode, names itself, and gives `step` (its part
-of one cycle) and, when peers send it models, `serve_push`.
+A protocol subclasses LearningNode, names itself, sets up its own state in
+`prepare`, and gives `step` (its part of one cycle) and, when peers send it
+models, `serve_push`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class LearningNode:
         self.loss = -1.0
         self.suspects: dict[int, int] = {}  # peer id -> cycle until which avoided
         self.gossiping = False
+        self.prepare()
+
+    def prepare(self) -> None:
+        """A protocol's own state, set up once the shared state is there."""
 
     # What the status reply says
 

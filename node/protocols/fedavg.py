@@ -11,45 +11,32 @@ had: without its server the federation stops learning.
 
 from __future__ import annotations
 
-import random
 from typing import ClassVar
 
 from node.codec import decode_model
-from node.config import ConfigError, NodeConfig
-from node.elevator import Elevator
+from node.config import ConfigError
 from node.hub import Contribution, HubRounds, RoundResult
-from node.learner import Learner
-from node.metrics import NodeMetrics
 from node.protocols.base import LearningNode
-from node.transport import PeerUnavailable, Transport
+from node.transport import PeerUnavailable
 from protos import heal_pb2
 
 
 class FedAvgNode(LearningNode):
     name: ClassVar[str] = "fedavg"
 
-    def __init__(
-        self,
-        config: NodeConfig,
-        elevator: Elevator,
-        transport: Transport,
-        learner: Learner,
-        metrics: NodeMetrics,
-        rng: random.Random,
-    ) -> None:
-        super().__init__(config, elevator, transport, learner, metrics, rng)
-        self.server = config.server_id
+    def prepare(self) -> None:
+        self.server = self.cfg.server_id
         self.is_server = self.me == self.server
-        if not self.is_server and self.server not in elevator.addresses:
+        if not self.is_server and self.server not in self.overlay.addresses:
             raise ConfigError(
                 f"server_id {self.server}: node {self.me} has no address for it; "
                 "the server must be among the peers of every fedavg client"
             )
         self.rounds = HubRounds(
-            config, metrics, list, self._no_exchange, self._on_global
+            self.cfg, self._metrics, list, self._no_exchange, self._on_global
         )
-        metrics.is_hub.set(1 if self.is_server else 0)
-        metrics.set_hubs([self.server])
+        self._metrics.is_hub.set(1 if self.is_server else 0)
+        self._metrics.set_hubs([self.server])
 
     @property
     def role(self) -> str:

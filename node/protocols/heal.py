@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from typing import ClassVar
 
 from node.aggregation import average, weights_for
 from node.codec import decode_model, encode_model
-from node.config import NodeConfig
-from node.elevator import Elevator
 from node.hub import Contribution, HubRounds, RoundResult
-from node.learner import Learner
-from node.metrics import NodeMetrics
 from node.protocols.base import LearningNode
-from node.transport import PeerUnavailable, Transport
+from node.transport import PeerUnavailable
 from protos import heal_pb2
 
 log = logging.getLogger("node.heal")
@@ -33,18 +28,13 @@ class HealNode(LearningNode):
     name: ClassVar[str] = "heal"
     runs_overlay: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        config: NodeConfig,
-        elevator: Elevator,
-        transport: Transport,
-        learner: Learner,
-        metrics: NodeMetrics,
-        rng: random.Random,
-    ) -> None:
-        super().__init__(config, elevator, transport, learner, metrics, rng)
+    def prepare(self) -> None:
         self.hub = HubRounds(
-            config, metrics, self._other_hubs, self._send_aggregate, self._on_global
+            self.cfg,
+            self._metrics,
+            self._other_hubs,
+            self._send_aggregate,
+            self._on_global,
         )
 
     @property

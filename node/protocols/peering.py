@@ -9,17 +9,12 @@ model is avoided for `suspect_cycles` cycles.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import deque
 
 from node.aggregation import Weighting, average, weights_for
-from node.config import NodeConfig
-from node.elevator import Elevator
 from node.hub import Contribution, Weights
-from node.learner import Learner
-from node.metrics import NodeMetrics
 from node.protocols.base import LearningNode
-from node.transport import PeerUnavailable, Transport
+from node.transport import PeerUnavailable
 from protos import heal_pb2
 
 # Models kept for the next cycle; a node that falls behind drops the oldest,
@@ -42,16 +37,7 @@ def merge(
 class PeerLearning(LearningNode):
     """A protocol without aggregators: every node is a peer."""
 
-    def __init__(
-        self,
-        config: NodeConfig,
-        elevator: Elevator,
-        transport: Transport,
-        learner: Learner,
-        metrics: NodeMetrics,
-        rng: random.Random,
-    ) -> None:
-        super().__init__(config, elevator, transport, learner, metrics, rng)
+    def prepare(self) -> None:
         self.inbox: deque[Contribution] = deque(maxlen=INBOX_LIMIT)
 
     def random_peers(self, k: int) -> list[int]:
