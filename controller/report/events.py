@@ -49,13 +49,9 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
     records = []
     for number, raw in enumerate(lines, start=1):
-        line = decode_line(path, number, raw)
-        if not line.strip():
+        record = parse_line(path, number, raw)
+        if record is None:
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}:{number}: not JSON ({exc.msg})") from exc
         if not isinstance(record, dict) or "event" not in record:
             raise UsageError(f"{path}:{number}: not an event (no 'event' field)")
         if not isinstance(record.get("epoch"), int | float):
@@ -85,6 +81,17 @@ def last_run(records: list[dict[str, Any]]) -> Block:
     # elapsed_s of the opening record is the runner's delay in writing it.
     start = float(opening["epoch"]) - float(opening.get("elapsed_s", 0.0))
     return Block(records[first:last], start, len(starts))
+
+
+def parse_line(path: Path, number: int, raw: bytes) -> Any:
+    """One line of a JSON Lines file as JSON; None for a blank line."""
+    line = decode_line(path, number, raw)
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{number}: not JSON ({exc.msg})") from exc
 
 
 def decode_line(path: Path, number: int, raw: bytes) -> str:

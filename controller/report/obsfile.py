@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from controller.errors import UsageError
-from controller.report.events import decode_line
+from controller.report.events import parse_line
 from controller.report.model import Observation
 from controller.report.timeline import observation
 from controller.report.window import Window
@@ -29,13 +29,7 @@ def read_observations(path: Path, window: Window) -> list[Observation]:
     for number, raw in enumerate(lines, start=1):
         if number == len(lines) and not _whole(raw):
             break  # the exporter is writing this line right now
-        line = decode_line(path, number, raw)
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+        record = parse_line(path, number, raw)
         if not isinstance(record, dict) or record.get("event") != "observe":
             continue
         epoch = record.get("epoch")
