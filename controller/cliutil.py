@@ -53,6 +53,8 @@ RunDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--run-dir",
-        help="Testbed run directory (default: runs/current, set by the last `up`).",
+        "--name",
+        help="Testbed: its run directory, or the name given to `up --name` "
+        "(default: runs/current, set by the last `up`).",
     ),
 ]

@@ -159,12 +159,27 @@ class RunDir:
             return None
 
 
+def named(run_dir: Path) -> Path | None:
+    """The folder a --run-dir value stands for: the path itself when it is a
+    folder, else the testbed of that name under the runs root."""
+    if run_dir.is_dir():
+        return run_dir
+    if len(run_dir.parts) == 1 and (runs_root() / run_dir).is_dir():
+        return runs_root() / run_dir
+    return None
+
+
 def resolve(run_dir: Path | None) -> RunDir:
-    """The run directory a command acts on: the given one, else runs/current."""
+    """The run directory a command acts on: the given one (a folder or a
+    testbed's name), else runs/current."""
     if run_dir is not None:
-        if not run_dir.is_dir():
-            raise NoTestbedError(f"--run-dir {run_dir}: no such directory")
-        return RunDir(run_dir)
+        found = named(run_dir)
+        if found is None:
+            raise NoTestbedError(
+                f"--run-dir {run_dir}: no such directory, and no testbed of "
+                f"that name under {runs_root()}"
+            )
+        return RunDir(found)
     current = runs_root() / CURRENT
     if not current.exists():
         raise NoTestbedError(

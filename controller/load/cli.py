@@ -13,7 +13,7 @@ from controller.cliutil import err, out
 from controller.errors import NoTestbedError
 from controller.load.run import DEFAULT_SPAWN_RATE, LoadParams, LoadRun
 from controller.load.summary import summary_lines
-from controller.rundir import resolve
+from controller.rundir import named, resolve
 from controller.startup import interrupted_exit_code, unwind_on_sigterm
 
 PROGRESS_EVERY_S = 5.0
@@ -42,7 +42,7 @@ def load(
     run_dir: Annotated[
         Path | None,
         typer.Argument(
-            help="Run directory of a live testbed (default: runs/current).",
+            help="Run directory or name of a live testbed (default: runs/current).",
             show_default=False,
         ),
     ] = None,
@@ -51,8 +51,8 @@ def load(
     statistics go to RUN_DIR/load/."""
     params = LoadParams(users, spawn_rate, duration, as_node)
     params.check()
-    if run_dir is not None and not run_dir.is_dir():
-        raise NoTestbedError(f"{run_dir}: no such run directory")
+    if run_dir is not None and named(run_dir) is None:
+        raise NoTestbedError(f"{run_dir}: no such run directory or testbed name")
     run = resolve(run_dir)
     job = LoadRun(run, params)
     # SIGTERM stops Locust as Ctrl-C does; else it goes on without us.

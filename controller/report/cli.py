@@ -16,7 +16,7 @@ from controller.report.events import LOG_NAME
 from controller.report.prom import DEFAULT_STEP_S
 from controller.report.sources import load
 from controller.report.summary import one_line
-from controller.rundir import RunDir, resolve
+from controller.rundir import RunDir, named, resolve
 
 
 class Source(StrEnum):
@@ -29,7 +29,8 @@ def report(
     run_dir: Annotated[
         Path | None,
         typer.Argument(
-            help="Run directory, or its events.jsonl (default: runs/current).",
+            help="Run directory, its events.jsonl, or the testbed's name "
+            "(default: runs/current).",
             show_default=False,
         ),
     ] = None,
@@ -97,8 +98,10 @@ def _where(run_dir: Path | None) -> tuple[RunDir, Path | None]:
     """The run directory, and its event log if it has one."""
     if run_dir is not None and run_dir.is_file():
         return RunDir(run_dir.resolve().parent), run_dir
-    if run_dir is not None and not run_dir.exists():
-        raise NoTestbedError(f"{run_dir}: no such run directory or event log")
+    if run_dir is not None and named(run_dir) is None:
+        raise NoTestbedError(
+            f"{run_dir}: no such run directory, event log or testbed name"
+        )
     run = resolve(run_dir)
     log = run.path / LOG_NAME
     return run, log if log.exists() else None
