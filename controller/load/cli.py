@@ -93,6 +93,8 @@ def _follow(job: LoadRun) -> None:
         elapsed = time.time() - job.started
         if seen is None:
             out.print(f"[{elapsed:6.1f} s] starting", highlight=False)
+        elif seen[0] == 0:  # Locust's first row comes before any call ends
+            out.print(f"[{elapsed:6.1f} s] no call finished yet", highlight=False)
         else:
             requests, failures, rps = seen
             out.print(
