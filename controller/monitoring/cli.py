@@ -9,7 +9,7 @@ from typing import Annotated, get_args
 import typer
 
 from controller.cliutil import Commands, RunDirOpt, err, out
-from controller.errors import ControllerError, UsageError
+from controller.errors import ConflictError, ControllerError, UsageError
 from controller.monitoring import exporter, stack
 from controller.monitoring.paths import monitoring_dir
 from controller.rundir import RunDir, resolve, runs_root
@@ -135,7 +135,15 @@ def exporter_cmd(
     recovery) to Prometheus until the testbed is down. `up` starts it."""
     from controller.monitoring.serve import serve
 
+    run = resolve(run_dir)
+    found = exporter.running(run)
+    if found is not None:
+        raise ConflictError(
+            f"testbed {run.name} has its exporter already (pid {found[1]}, "
+            f"http://{found[0]}/metrics); two would take each other's "
+            "discovery file away"
+        )
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    serve(resolve(run_dir), host, port, period)
+    serve(run, host, port, period)

@@ -22,7 +22,12 @@ from controller.errors import ControllerError
 from controller.faults.book import FaultBook, load_book
 from controller.monitoring import discovery, recovery, snapshot
 from controller.monitoring.collector import TestbedCollector
-from controller.monitoring.paths import monitor_file, observations_file, write_json
+from controller.monitoring.paths import (
+    monitor_file,
+    observations_file,
+    read_json,
+    write_json,
+)
 from controller.rundir import RunDir
 from controller.testbed import backend_named, views
 
@@ -122,8 +127,10 @@ def serve(run: RunDir, host: str, port: int, period_s: float) -> None:
         monitor.loop()
     finally:
         server.shutdown()
-        discovery.remove(run)
-        monitor_file(run).unlink(missing_ok=True)
+        mine = read_json(monitor_file(run)) or {}
+        if mine.get("pid") == os.getpid():  # else another has taken over
+            discovery.remove(run)
+            monitor_file(run).unlink(missing_ok=True)
 
 
 def _book(run: RunDir) -> FaultBook:

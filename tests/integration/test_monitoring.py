@@ -25,6 +25,7 @@ from controller.load.run import LoadParams, LoadRun, locust_missing
 from controller.monitoring import exporter, prom_local, stack
 from controller.monitoring.paths import (
     all_load_targets,
+    exporter_targets,
     monitoring_dir,
     nodes_targets,
 )
@@ -242,6 +243,20 @@ def test_a_report_from_prometheus_matches_the_raw_series(
     )["result"]
     gaps = [float(v) for _, v in raw[0]["values"]]
     assert figures["drift_max"] == pytest.approx(max(gaps), abs=1e-3)
+
+
+def test_a_second_exporter_is_refused_and_takes_nothing_away(mon: Monitored) -> None:
+    before = exporter.running(mon.run)
+    assert before is not None
+    command = ["exporter", "--run-dir", str(mon.run.path)]
+    second = subprocess.run(
+        [sys.executable, "-m", "controller", *command],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 4, second.stdout + second.stderr
+    assert "has its exporter already" in second.stderr, second.stderr
+    assert exporter.running(mon.run) == before
+    assert nodes_targets(mon.run).exists() and exporter_targets(mon.run).exists()
 
 
 def test_down_takes_the_testbed_out_of_discovery(mon: Monitored) -> None:
