@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from controller.cliutil import out
-from controller.errors import NoTestbedError
+from controller.errors import NoTestbedError, UsageError
 from controller.report.build import write_report
 from controller.report.events import LOG_NAME
 from controller.report.prom import DEFAULT_STEP_S
@@ -35,7 +35,7 @@ def report(
         ),
     ] = None,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -75,12 +75,14 @@ def report(
     messages.png; with `controller load` runs in RUN_DIR/load, load.csv and
     their figures. Prints the source used and one line per fault.
     """
+    if output is not None and not output.strip():
+        raise UsageError("--output is empty: give the folder for the report")
     run, log = _where(run_dir)
     loaded = load(run, log, source.value, prometheus, step)
     for line in loaded.said:
         out.print(line, highlight=False)
     data = loaded.run
-    folder = output if output is not None else run.path / "report"
+    folder = Path(output) if output is not None else run.path / "report"
     written = write_report(data, folder, run.path / "load")
 
     out.print(

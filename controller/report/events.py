@@ -49,6 +49,8 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
     records = []
     for number, raw in enumerate(lines, start=1):
+        if number == len(lines) and raw.strip() and not whole(raw):
+            break  # a line without its newline: a writer stopped mid-record
         record = parse_line(path, number, raw)
         if record is None:
             continue
@@ -103,3 +105,12 @@ def decode_line(path: Path, number: int, raw: bytes) -> str:
             f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line "
             f"is {raw[exc.start]:#04x}); each line must be one JSON record"
         ) from exc
+
+
+def whole(raw: bytes) -> bool:
+    """Whether a line's bytes are one complete JSON value."""
+    try:
+        json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return False
+    return True

@@ -4,11 +4,10 @@ exporter looked, whether or not a scenario ran."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from controller.errors import UsageError
-from controller.report.events import parse_line
+from controller.report.events import parse_line, whole
 from controller.report.model import Observation
 from controller.report.timeline import observation
 from controller.report.window import Window
@@ -27,7 +26,7 @@ def read_observations(path: Path, window: Window) -> list[Observation]:
     lines = data.split(b"\n")
     found = []
     for number, raw in enumerate(lines, start=1):
-        if number == len(lines) and not _whole(raw):
+        if number == len(lines) and not whole(raw):
             break  # the exporter is writing this line right now
         record = parse_line(path, number, raw)
         if not isinstance(record, dict) or record.get("event") != "observe":
@@ -39,11 +38,3 @@ def read_observations(path: Path, window: Window) -> list[Observation]:
             t_s = round(float(epoch) - window.start_epoch, 3)
             found.append(observation(record, t_s))
     return sorted(found, key=lambda o: o.t_s)
-
-
-def _whole(raw: bytes) -> bool:
-    try:
-        json.loads(raw)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-        return False
-    return True

@@ -31,6 +31,7 @@ def as_json(
             "scenario": sc.get("scenario"),
             "started": sc.get("time"),
             "finished": run.finished is not None,
+            "interrupted": _interrupted(run),
             "backend": sc.get("backend"),
             "nodes": sc.get("nodes"),
             "seed": sc.get("seed"),
@@ -90,7 +91,18 @@ def notes(run: RunData) -> list[str]:
             "the last one."
         )
     if run.scenario is not None and run.finished is None:
-        found.append("The run has no scenario_finished record: it was cut short.")
+        found.append(
+            "The run has no scenario_finished record: it was cut short, or it "
+            "is still going."
+        )
+    if _interrupted(run):
+        planned = (run.scenario or {}).get("end_s")
+        ended = (run.finished or {}).get("elapsed_s")
+        found.append(
+            f"The run was interrupted after {fmt(ended)} s"
+            + (f" of its planned {fmt(planned)} s" if planned is not None else "")
+            + "; the figures cover what it saw until then."
+        )
     if any(f.kind == "churn" for f in run.faults):
         found.append(
             "Churn is timed from its first leave or join; the runner times it "
@@ -123,3 +135,7 @@ def fmt(value: object) -> str:
 
 def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def _interrupted(run: RunData) -> bool:
+    return bool((run.finished or {}).get("interrupted"))

@@ -146,3 +146,45 @@ def test_a_log_without_observations_is_a_usage_error(tmp_path):
     assert result.exit_code == EXIT_USAGE
     assert "no observations" in result.output
     assert not (tmp_path / "report").exists()
+
+
+def test_an_empty_output_is_a_usage_error_and_writes_nothing(tmp_path, monkeypatch):
+    crash_then_partition(tmp_path / "events.jsonl")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = invoke(str(tmp_path), "--output", "")
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "--output is empty" in result.output
+    assert not list(here.iterdir())
+
+
+def test_a_record_cut_off_mid_line_at_the_end_is_left_out(tmp_path):
+    log = crash_then_partition(tmp_path / "events.jsonl")
+    with open(log, "a") as handle:
+        handle.write('{"epoch": 1800000031.0, "event": "obs')
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    # A bad line that is whole, or not the last, is still an error.
+    with open(log, "a") as handle:
+        handle.write("\n")
+    result = invoke(str(tmp_path))
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "events.jsonl:" in result.output and "not JSON" in result.output
+
+
+def test_an_interrupted_run_says_so(tmp_path):
+    log = SyntheticLog()
+    log.started()
+    for t in range(8):
+        log.observe(float(t), 0.5 + t / 100, cycle=t)
+    log.add("scenario_finished", 7.5, scenario="synthetic", interrupted=True)
+    log.write(tmp_path / "events.jsonl")
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["run"]["interrupted"] is True
+    assert any(
+        "interrupted after 7.5 s of its planned 30 s" in n for n in summary["notes"]
+    )
+    assert "interrupted after 7.5 s" in (tmp_path / "report" / "summary.md").read_text()
