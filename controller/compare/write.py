@@ -107,6 +107,9 @@ def write_markdown(
     lines += [*_table(head, rows), ""]
     lines += _by_type(summaries)
     lines += _faults(summaries)
+    if about.get("failed_runs"):
+        lines += ["## Runs that did not finish", ""]
+        lines += [f"- {why}" for why in about["failed_runs"]] + [""]
     lines += [f"![mean accuracy of every protocol]({FILES['plot']})", ""]
     path.write_text("\n".join(lines))
 

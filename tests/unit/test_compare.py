@@ -235,11 +235,16 @@ def test_a_bad_scenario_or_a_used_folder_exits_2(source, tmp_path):
 
 def test_the_files_of_a_comparison_with_no_finished_run(tmp_path):
     about = {"scenario": "tiny", "nodes": 6, "backend": "process", "seeds": [7]}
-    Comparison("tiny", tmp_path, about).write()
+    comparison = Comparison("tiny", tmp_path, about)
+    comparison.failed = ["tiny-heal: port 53402 is in use"]
+    comparison.write()
     with open(tmp_path / "runs.csv", newline="") as handle:
         assert list(csv.DictReader(handle)) == []
     assert image.imread(tmp_path / "accuracy.png").shape[1] > 800
-    assert json.loads((tmp_path / "comparison.json").read_text())["runs"] == []
+    body = json.loads((tmp_path / "comparison.json").read_text())
+    assert body["runs"] == [] and body["failed_runs"] == comparison.failed
+    table = (tmp_path / "comparison.md").read_text()
+    assert "## Runs that did not finish\n\n- tiny-heal: port 53402 is in use" in table
 
 
 def test_a_comparison_leaves_runs_current_where_it_was(tmp_path, monkeypatch):
