@@ -184,6 +184,7 @@ def resolve(run_dir: Path | None) -> RunDir:
     if not current.exists():
         raise NoTestbedError(
             f"no current testbed ({current} does not exist); start one with "
-            "`controller up` or name one with --run-dir"
+            "`controller up`, or name one (by the name `up --name` gave it, or "
+            "its run directory)"
         )
     return RunDir(current.resolve())
