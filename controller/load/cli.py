@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 
 from controller.cliutil import err, out
-from controller.errors import NoTestbedError
+from controller.errors import EXIT_NO_TESTBED, ControllerError, NoTestbedError
 from controller.load.run import DEFAULT_SPAWN_RATE, LoadParams, LoadRun
 from controller.load.summary import summary_lines
-from controller.rundir import named, resolve
+from controller.rundir import RunDir, named, resolve
 from controller.startup import interrupted_exit_code, unwind_on_sigterm
 
 PROGRESS_EVERY_S = 5.0
@@ -58,13 +58,17 @@ def load(
     # SIGTERM stops Locust as Ctrl-C does; else it goes on without us.
     unwind_on_sigterm()
     interrupted: KeyboardInterrupt | None = None
+    gone = False
     try:
         job.start()
         out.print(
             f"load on {run.name}: {users} users (+{spawn_rate:g}/s) for "
             f"{duration:g} s; statistics to {job.prefix}_stats.csv"
         )
-        _follow(job)
+        gone = _follow(job)
+        if gone:
+            out.print(f"testbed {run.name} went down: stopping Locust")
+            job.stop()
     except KeyboardInterrupt as exc:
         if not job.launched:
             raise typer.Exit(interrupted_exit_code(exc)) from None
@@ -80,15 +84,25 @@ def load(
             highlight=False,
         )
         raise typer.Exit(interrupted_exit_code(interrupted))
+    if gone:
+        err.print(
+            f"testbed {run.name} went down during the load; the figures up to "
+            f"then are in {job.prefix}_stats.csv",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_NO_TESTBED)
 
 
-def _follow(job: LoadRun) -> None:
+def _follow(job: LoadRun) -> bool:
+    """Progress lines until Locust ends; True when the testbed went down."""
     next_line = time.monotonic() + PROGRESS_EVERY_S
     while job.running:
         time.sleep(0.2)
         if time.monotonic() < next_line:
             continue
         next_line += PROGRESS_EVERY_S
+        if _gone(job.run):
+            return True
         seen = job.progress()
         elapsed = time.time() - job.started
         if seen is None:
@@ -102,3 +116,11 @@ def _follow(job: LoadRun) -> None:
                 f"{rps:.1f} requests/s",
                 highlight=False,
             )
+    return False
+
+
+def _gone(run: RunDir) -> bool:
+    try:
+        return run.load().phase != "up"
+    except ControllerError:
+        return True

@@ -211,3 +211,30 @@ def test_a_signal_stops_locust_and_keeps_its_figures(
     assert not all_load_targets(run)
     (meta,) = set(folder.glob("*.json")) - before
     assert json.loads(meta.read_text())["summary"]["total"]["requests"] > 0
+
+
+def test_the_load_stops_with_exit_3_when_the_testbed_goes_down(
+    tmp_path: Path,
+) -> None:
+    own, _ = start_testbed(tmp_path, 2)
+    command = [sys.executable, "-m", "controller", "load", "--users", "2",
+               "--duration", "120", str(own.path)]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        histories: list[Path] = []
+        while not histories or (progress(histories[0]) or (0, 0, 0.0))[0] == 0:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+            histories = list((own.path / "load").glob("*_stats_history.csv"))
+        assert not testbed.down(own)
+        out, err = proc.communicate(timeout=45)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        testbed.down(own)
+    assert proc.returncode == 3, out + err
+    assert f"testbed {own.name} went down during the load" in err, err
+    assert "requests" in out  # the summary of what it measured
