@@ -11,7 +11,7 @@ import typer
 from controller.cliutil import Commands, RunDirOpt, err, out
 from controller.errors import ConflictError, ControllerError, UsageError
 from controller.monitoring import exporter, stack
-from controller.monitoring.paths import monitoring_dir
+from controller.monitoring.paths import monitoring_dir, observations_file
 from controller.rundir import RunDir, resolve, runs_root
 
 MODES = ("auto", "docker", "local", "off")
@@ -75,6 +75,8 @@ def stop_monitoring(run: RunDir) -> None:
     """What `down` does: the exporter stops and the testbed leaves service
     discovery; Prometheus stays up with the history for `report`."""
     exporter.stop(run)
+    if not observations_file(run).exists():
+        return  # started with --monitoring off: no series of it to keep
     running = stack.load(monitoring_dir(run))
     if running.prometheus and stack.alive(running.prometheus):
         out.print(
