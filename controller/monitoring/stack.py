@@ -92,8 +92,17 @@ def ensure(root: Path, how: How = "auto", port: int = PROMETHEUS_PORT) -> Stack:
 
 
 def load(root: Path) -> Stack:
-    info = read_json(stack_file(root)) or {}
-    return Stack(info.get("prometheus"), info.get("grafana"))
+    info = read_json(stack_file(root))
+    if not isinstance(info, dict):
+        return Stack(None, None)
+    return Stack(_part(info.get("prometheus")), _part(info.get("grafana")))
+
+
+def _part(value: object) -> dict[str, Any] | None:
+    """A started part as saved; a damaged record counts as none."""
+    if isinstance(value, dict) and isinstance(value.get("url"), str):
+        return value
+    return None
 
 
 def save(root: Path, stack: Stack) -> None:

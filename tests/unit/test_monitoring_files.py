@@ -150,3 +150,25 @@ def test_without_any_prometheus_the_message_says_how_to_get_one(
     with pytest.raises(stack.MonitoringUnavailable, match="--monitoring docker"):
         stack.ensure(tmp_path / "monitoring", "docker")
     assert not (tmp_path / "monitoring" / "stack.json").exists()
+
+
+@pytest.mark.parametrize(
+    "saved",
+    ["[1, 2]", '{"prometheus": {"how": "local", "pid": 1}}', '{"prometheus": 3}'],
+)
+def test_a_damaged_stack_record_counts_as_nothing_started(
+    tmp_path: Path, saved: str
+) -> None:
+    root = tmp_path / "monitoring"
+    root.mkdir()
+    (root / "stack.json").write_text(saved)
+    running = stack.load(root)
+    assert running.prometheus is None and running.prometheus_url is None
+
+
+def test_a_saved_stack_reads_back(tmp_path: Path) -> None:
+    root = tmp_path / "monitoring"
+    root.mkdir()
+    part = {"how": "local", "url": "http://127.0.0.1:9090", "pid": 1}
+    stack.save(root, stack.Stack(part, None))
+    assert stack.load(root).prometheus_url == "http://127.0.0.1:9090"
