@@ -62,7 +62,7 @@ def write_report(run: RunData, folder: Path, load_dir: Path | None = None) -> Wr
         "faults": series.write_faults(folder / FILES["faults"], run),
         "recovery": series.write_recovery(folder / FILES["recovery"], figures),
     }
-    plots.accuracy_plot(run, folder / FILES["accuracy"])
+    plots.accuracy_plot(run, folder / FILES["accuracy"], figures)
     plots.hubs_plot(run, folder / FILES["hubs"])
     plots.alive_plot(run, folder / FILES["alive"])
 

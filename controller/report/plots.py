@@ -4,24 +4,28 @@ in the frame of frame.py (the faults on top, their windows shaded)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from controller.report import frame
+from controller.report import frame, zoom
 from controller.report.model import RunData
-from controller.report.recovery import AGREEMENT
+from controller.report.recovery import AGREEMENT, Figures
 
 DATA_COLOUR = "tab:blue"
 DOWN_COLOUR = "0.6"
 CHURN = ("join", "leave")  # causes of node changes drawn as churn
 
 
-def accuracy_plot(run: RunData, path: Path) -> Path:
-    fig, (ax,) = frame.layout(
-        run, f"{run.name}: test accuracy of the healthy nodes", [4]
+def accuracy_plot(run: RunData, path: Path, figures: Sequence[Figures] = ()) -> Path:
+    zoomed = zoom.wanted(run.observations, figures)
+    fig, (ax, *below) = frame.layout(
+        run,
+        f"{run.name}: test accuracy of the healthy nodes",
+        [4, 2.4] if zoomed else [4],
     )
     obs = run.observations
     t = [o.t_s for o in obs]
@@ -37,6 +41,10 @@ def accuracy_plot(run: RunData, path: Path) -> Path:
     ax.plot(t, [_nan(o.mean_accuracy) for o in obs], color=DATA_COLOUR, label="mean")
     ax.set_ylabel("test accuracy")
     frame.legend(ax, run)
+    if below:
+        ax.set_xlabel("")
+        marks = zoom.draw(below[0], obs, figures, DATA_COLOUR)
+        frame.legend(below[0], run, marks, kinds=False)
     return _save(fig, path)
 
 
