@@ -13,6 +13,7 @@ class EventLog:
     def __init__(self, path: Path, start: float | None = None) -> None:
         self.path = path
         self.start = time.time() if start is None else start
+        self.last: dict[str, dict[str, Any]] = {}  # event -> its newest record
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         now = time.time()
@@ -25,6 +26,7 @@ class EventLog:
         }
         with open(self.path, "a") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
+        self.last[event] = record
         return record
 
 

@@ -36,6 +36,9 @@ TICK_S = 0.1
 PROGRESS_EVERY_S = 10.0  # a status line on the terminal
 
 
+FAULT_RECORDS = ("fault_applied", "fault_cleared")  # what a step's change writes
+
+
 @dataclass
 class Outcome:
     recoveries: list[dict[str, Any]] = field(default_factory=list)
@@ -181,6 +184,7 @@ class ScenarioRunner:
 
     def _step(self, step: StepBase, elapsed: float) -> None:
         label = step.id or f"steps[{step.index}]"
+        before = [self.events.last.get(e) for e in FAULT_RECORDS]
         try:
             what = self._carry_out(step, label)
         except ControllerError as exc:
@@ -188,8 +192,16 @@ class ScenarioRunner:
             self.events.write("step_failed", step=label, do=step.do, error=str(exc))
             self.say(f"[{elapsed:7.1f} s] {label}: {step.do} FAILED: {exc}")
             return
-        # Recovery is timed from when the fault is wholly in force.
-        done = time.time() - self.events.start
+        # Recovery is timed from when the fault is wholly in force: when its
+        # record was written, the moment a report of the log takes too.
+        written = [
+            r
+            for e, old in zip(FAULT_RECORDS, before, strict=True)
+            if (r := self.events.last.get(e)) is not None and r is not old
+        ]
+        done = (
+            max(r["epoch"] for r in written) if written else time.time()
+        ) - self.events.start
         self.say(f"[{elapsed:7.1f} s] {label}: {what} (took {done - elapsed:.1f} s)")
         if isinstance(step, LoadStep):
             return  # load is no fault: nothing to recover from
