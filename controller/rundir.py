@@ -176,8 +176,8 @@ def resolve(run_dir: Path | None) -> RunDir:
         found = named(run_dir)
         if found is None:
             raise NoTestbedError(
-                f"--run-dir {run_dir}: no such directory, and no testbed of "
-                f"that name under {runs_root()}"
+                f"{run_dir}: no such run directory, and no testbed of that "
+                f"name under {runs_root()}"
             )
         return RunDir(found)
     current = runs_root() / CURRENT

@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 
 from controller.cliutil import err, out
-from controller.errors import EXIT_NO_TESTBED, ControllerError, NoTestbedError
+from controller.errors import EXIT_NO_TESTBED, ControllerError
 from controller.load.run import DEFAULT_SPAWN_RATE, LoadParams, LoadRun
 from controller.load.summary import summary_lines
-from controller.rundir import RunDir, named, resolve
+from controller.rundir import RunDir, resolve
 from controller.startup import interrupted_exit_code, unwind_on_sigterm
 
 PROGRESS_EVERY_S = 5.0
@@ -51,8 +51,6 @@ def load(
     statistics go to RUN_DIR/load/."""
     params = LoadParams(users, spawn_rate, duration, as_node)
     params.check()
-    if run_dir is not None and named(run_dir) is None:
-        raise NoTestbedError(f"{run_dir}: no such run directory or testbed name")
     run = resolve(run_dir)
     job = LoadRun(run, params)
     # SIGTERM stops Locust as Ctrl-C does; else it goes on without us.

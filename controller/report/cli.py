@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 
 from controller.cliutil import out
-from controller.errors import NoTestbedError, UsageError
+from controller.errors import UsageError
 from controller.report.build import write_report
 from controller.report.events import LOG_NAME
 from controller.report.prom import DEFAULT_STEP_S
 from controller.report.sources import load
 from controller.report.summary import one_line
-from controller.rundir import RunDir, named, resolve
+from controller.rundir import RunDir, resolve
 
 
 class Source(StrEnum):
@@ -100,10 +100,6 @@ def _where(run_dir: Path | None) -> tuple[RunDir, Path | None]:
     """The run directory, and its event log if it has one."""
     if run_dir is not None and run_dir.is_file():
         return RunDir(run_dir.resolve().parent), run_dir
-    if run_dir is not None and named(run_dir) is None:
-        raise NoTestbedError(
-            f"{run_dir}: no such run directory, event log or testbed name"
-        )
     run = resolve(run_dir)
     log = run.path / LOG_NAME
     return run, log if log.exists() else None
