@@ -25,7 +25,8 @@ CYCLES_A_WINDOW = 3  # overlay (or learning) cycles a plotted point spans
 def messages_plot(run: RunData, rows: list[PerCycle], path: Path) -> Path:
     title = f"{run.name}: messages sent per learning cycle, all nodes"
     fig, (ax,) = frame.layout(run, title, [4])
-    span = window_steps(run, rows)
+    step = _step(rows)
+    span = window_steps(run, step)
     for kind in types_seen(rows):
         mine = [r for r in rows if r.type == kind]
         ax.plot(
@@ -38,7 +39,6 @@ def messages_plot(run: RunData, rows: list[PerCycle], path: Path) -> Path:
     if not rows:
         ax.text(0.5, 0.5, "no message counters", transform=ax.transAxes, ha="center")
     ax.set_ylim(bottom=0)
-    step = _step(rows)
     over = "" if span == 1 or step is None else f" (over {span * step:.0f} s windows)"
     ax.set_ylabel("messages per cycle" + over)
     frame.legend(ax, run)
@@ -46,10 +46,9 @@ def messages_plot(run: RunData, rows: list[PerCycle], path: Path) -> Path:
     return path
 
 
-def window_steps(run: RunData, rows: list[PerCycle]) -> int:
-    """Steps a plotted point sums over: enough for a few of the longer of
-    the overlay and learning cycles."""
-    step = _step(rows)
+def window_steps(run: RunData, step: float | None) -> int:
+    """Steps (of step seconds) a plotted point sums over: enough for a few
+    of the longer of the overlay and learning cycles."""
     periods = [run.period(k) for k in ("overlay_period_s", "cycle_period_s")]
     longest = max((p for p in periods if p is not None), default=None)
     if step is None or longest is None:
