@@ -184,7 +184,7 @@ class ScenarioRunner:
 
     def _step(self, step: StepBase, elapsed: float) -> None:
         label = step.id or f"steps[{step.index}]"
-        before = [self.events.last.get(e) for e in FAULT_RECORDS]
+        self.events.last.clear()  # so that it holds what this step writes
         try:
             what = self._carry_out(step, label)
         except ControllerError as exc:
@@ -194,11 +194,7 @@ class ScenarioRunner:
             return
         # Recovery is timed from when the fault is wholly in force: when its
         # record was written, the moment a report of the log takes too.
-        written = [
-            r
-            for e, old in zip(FAULT_RECORDS, before, strict=True)
-            if (r := self.events.last.get(e)) is not None and r is not old
-        ]
+        written = [self.events.last[e] for e in FAULT_RECORDS if e in self.events.last]
         done = (
             max(r["epoch"] for r in written) if written else time.time()
         ) - self.events.start
